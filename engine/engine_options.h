@@ -1,0 +1,95 @@
+// EngineOptions: every tunable of the engine core, with in-class defaults. The TOML
+// config (adapters/config) maps onto these field by field; configs/ordersync.toml
+// documents the same defaults. "Reloadable" fields may change on SIGHUP; the rest need a
+// restart.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/envelope_validator.h"
+#include "erp_generated.h"
+#include "milestone_generated.h"
+
+namespace ordersync {
+
+// How hard a group commit pushes its batch to disk before results are reported.
+enum class Durability : uint8_t {
+  kWal,    // write-ahead log, no fsync: survives a process crash (kill -9). Default.
+  kFsync,  // fsync the WAL per group commit: survives power loss. Slower.
+  kNone,   // no WAL: a crash loses recent batches. Benchmarks only.
+};
+
+// When the invoice for a shipment is issued.
+enum class BillOn : uint8_t {
+  kShip,      // CreateInvoice right after PostGoodsIssue. Default.
+  kDelivery,  // CreateInvoice when DeliveryConfirmed arrives.
+};
+
+// Maps a company_code (and optionally a command kind) to an ERP target name.
+struct RouteRule {
+  std::string company_code;  // exact match; "*" matches any
+  bool match_kind = false;   // when true, only commands of `kind` match
+  CommandKind kind = CommandKind::CreateSalesOrder;
+  std::string target;
+};
+
+struct RoutingOptions {
+  // First matching rule wins. Reloadable (later issue).
+  std::vector<RouteRule> rules;
+  // Target for commands no rule matches. Empty: such an event becomes a business_rule
+  // exception "no_route:<company_code>" instead of a silent drop. Default: "erp".
+  std::string default_target = "erp";
+};
+
+inline constexpr size_t kMilestoneKinds = static_cast<size_t>(Milestone::MAX) + 1;
+
+struct EngineOptions {
+  // Logical partitions; hash(order_id) % partitions. The unit of state, ownership and
+  // recovery: fixed for the life of a data directory. Default: 64.
+  uint32_t partitions = 64;
+  // Worker threads; each owns partitions p with p % workers == index. 0 = one per
+  // hardware thread. Default: 0.
+  uint32_t workers = 0;
+  // Events admitted but not yet processed, per partition. A full partition answers Busy.
+  // Larger absorbs longer bursts at the cost of latency and memory. Default: 4096.
+  uint32_t partition_queue_capacity = 4096;
+  // Extra room per partition that only SameDay events may use, so they are admitted
+  // ahead of Standard ones under pressure. Default: 1024.
+  uint32_t priority_reserve = 1024;
+  // Most events in one group commit (one RocksDB WriteBatch). Default: 1024.
+  uint32_t max_batch_events = 1024;
+  // How long a worker waits for more events before committing a non-full batch, in
+  // microseconds. 0 commits whatever is queued at once (best for `wal`); a few hundred
+  // helps `fsync`. Default: 0.
+  uint32_t group_commit_window_us = 0;
+  Durability durability = Durability::kWal;
+  BillOn bill_on = BillOn::kShip;
+  // Hot orders kept in memory across all partitions, so the steady state does not read
+  // RocksDB for every event. Default: 262144.
+  uint32_t order_cache_capacity = 262144;
+  // Recently seen event_ids kept in memory across all partitions. Default: 262144.
+  uint32_t dedup_cache_capacity = 262144;
+  // How long an event_id is remembered for exact deduplication. Default: 7 days.
+  uint64_t dedup_window_s = 7 * 24 * 3600;
+  // How long an order's state is kept after its last change (business deduplication
+  // and late events rely on it). Default: 90 days.
+  uint64_t order_retention_s = 90 * 24 * 3600;
+  // How long an event may stay parked waiting for its prerequisite before it becomes a
+  // missing_prerequisite exception, per milestone kind (index = Milestone value; 0 =
+  // use park_timeout_s). Default: 600 s for all.
+  uint64_t park_timeout_s = 600;
+  std::array<uint64_t, kMilestoneKinds> park_timeout_by_kind_s{};
+  RoutingOptions routing;
+  ValidatorOptions validation;
+
+  uint64_t ParkTimeoutSeconds(Milestone kind) const {
+    uint64_t v = park_timeout_by_kind_s[static_cast<size_t>(kind)];
+    return v != 0 ? v : park_timeout_s;
+  }
+};
+
+}  // namespace ordersync
