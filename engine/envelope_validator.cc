@@ -69,6 +69,11 @@ Rejection CheckLines(const flatbuffers::Vector<flatbuffers::Offset<Line>>* lines
 constexpr size_t kId = ValidatorOptions::kMaxFieldBytes;
 
 Rejection CheckPayload(const Envelope& e, const ValidatorOptions& o) {
+  // The verifier accepts a known union type whose value is absent (a null table is
+  // valid FlatBuffers); every payload_as_X() below would then return nullptr.
+  if (e.payload_type() != Milestone::NONE && e.payload_type() <= Milestone::MAX && e.payload() == nullptr) {
+    return Reject(RejectCode::kMissingField, "payload");
+  }
   switch (e.payload_type()) {
     case Milestone::OrderAccepted: {
       const auto* p = e.payload_as_OrderAccepted();

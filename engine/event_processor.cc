@@ -1,0 +1,427 @@
+#include "engine/event_processor.h"
+
+#include "engine/coding.h"
+#include "engine/command_id.h"
+#include "engine/keys.h"
+#include "erp_generated.h"
+#include "storage_generated.h"
+
+namespace ordersync {
+
+namespace fb = flatbuffers;
+
+// Writes the commands an applied event issues into the outbox, numbering them per order.
+class EventProcessor::OutboxWriter final : public CommandEmitter {
+ public:
+  OutboxWriter(EventProcessor* processor, Partition* partition, OrderState* order, const EventView& event,
+               StoreBatch* batch)
+      : processor_(processor), partition_(partition), order_(order), event_(event), batch_(batch) {}
+
+  void Emit(CommandKind kind, std::string_view business_key, LinesRef lines) override {
+    fb::FlatBufferBuilder& fbb = processor_->fbb_;
+    fbb.Clear();
+    std::vector<fb::Offset<Line>> line_offsets;
+    if (lines.event != nullptr) {
+      line_offsets.reserve(lines.event->size());
+      for (const Line* l : *lines.event) {
+        line_offsets.push_back(CreateLine(fbb, l->line_no(), fbb.CreateString(ToView(l->sku())), l->qty(),
+                                          fbb.CreateString(ToView(l->uom())), l->unit_price_minor()));
+      }
+    } else if (lines.stored != nullptr) {
+      line_offsets.reserve(lines.stored->size());
+      for (const LineItem& l : *lines.stored) {
+        line_offsets.push_back(CreateLine(fbb, l.line_no, fbb.CreateString(l.sku), l.qty, fbb.CreateString(l.uom),
+                                          l.unit_price_minor));
+      }
+    }
+    std::string_view company = CompanyCode(*order_, event_);
+    MakeCommandId(order_->order_id, kind, business_key, &command_id_);
+    auto cmd = CreateErpCommand(
+        fbb, fbb.CreateString(command_id_), fbb.CreateString(order_->order_id), fbb.CreateString(event_.correlation_id),
+        fbb.CreateString(event_.event_id), fbb.CreateString(company), fbb.CreateString(processor_->RouteFor(company, kind)),
+        kind, order_->next_cmd_seq++, fbb.CreateString(business_key), fbb.CreateVector(line_offsets), event_.priority,
+        processor_->clock_->NowNanos(), fbb.CreateString(order_->currency));
+    FinishErpCommandBuffer(fbb, cmd);
+    SeqKey(&processor_->key_, partition_->id(), partition_->next_outbox_seq++);
+    partition_->counters_dirty = true;
+    batch_->Put(Table::kOutbox, processor_->key_,
+                std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()));
+    Bump(processor_->stats_->commands_emitted);
+  }
+
+ private:
+  EventProcessor* processor_;
+  Partition* partition_;
+  OrderState* order_;
+  const EventView& event_;
+  StoreBatch* batch_;
+  std::string command_id_;
+};
+
+EventProcessor::EventProcessor(const EngineOptions& options, StateStore* store, const Clock* clock, WorkerStats* stats)
+    : options_(options), store_(store), clock_(clock), stats_(stats), fbb_(1024), state_fbb_(1024) {}
+
+Status EventProcessor::Recover(Partition* p) {
+  MetaCountersKey(&key_, p->id());
+  Status s = store_->Get(Table::kMeta, key_, &value_);
+  if (s.ok()) {
+    if (value_.size() < 16) return Status::Corruption("meta counters of partition " + std::to_string(p->id()));
+    p->next_outbox_seq = DecodeFixed64(value_.data());
+    p->next_exception_seq = DecodeFixed64(value_.data() + 8);
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
+  std::string lower, upper;
+  PartitionRange(p->id(), &lower, &upper);
+  auto it = store_->NewIterator(Table::kParked, lower, upper);
+  while (!p->deadlines.empty()) p->deadlines.pop();
+  int64_t parked = 0;
+  for (; it->Valid(); it->Next()) {
+    std::string_view order_id, event_id;
+    if (!ParseParkedKey(it->key(), &order_id, &event_id)) continue;
+    value_.assign(it->value());  // iterator memory is not aligned for FlatBuffers
+    const auto* data = reinterpret_cast<const uint8_t*>(value_.data());
+    fb::Verifier verifier(data, value_.size());
+    if (!verifier.VerifyBuffer<storage::ParkedEvent>(nullptr)) {
+      return Status::Corruption("parked event of order " + std::string(order_id) + " does not verify");
+    }
+    const auto* pe = fb::GetRoot<storage::ParkedEvent>(data);
+    p->deadlines.push(ParkDeadline{pe->deadline_ns(), std::string(order_id), std::string(event_id)});
+    ++parked;
+  }
+  AdjustParked(p, parked - p->parked_count);
+  return it->status();
+}
+
+CachedOrder* EventProcessor::LoadOrder(Partition* p, std::string_view order_id) {
+  if (CachedOrder* cached = p->FindOrder(order_id)) return cached;
+  Bump(stats_->order_cache_misses);
+  OrderState state;
+  OrderKey(&key_, p->id(), order_id);
+  int64_t expire_at = 0;
+  Status s = store_->Get(Table::kOrders, key_, &value_);
+  if (s.ok()) s = DecodeOrderState(value_, &state, &expire_at);
+  if (!s.ok() || expire_at < clock_->NowNanos()) {
+    // Absent, expired (retention passed; the compaction filter will drop it) or unreadable.
+    // An unreadable order starts afresh rather than wedging its partition; the reason is
+    // logged by the caller through the stats. TODO(ops): surface corrupt orders.
+    state = OrderState();
+  }
+  state.order_id = std::string(order_id);
+  return p->InsertOrder(std::move(state));
+}
+
+bool EventProcessor::SeenEventId(Partition* p, std::string_view event_id, uint64_t* fingerprint) {
+  if (p->FindEventId(event_id, fingerprint)) return true;
+  Bump(stats_->dedup_store_lookups);
+  DedupKey(&key_, p->id(), event_id);
+  if (!store_->Get(Table::kDedup, key_, &value_).ok() || value_.size() < 16) return false;
+  if (static_cast<int64_t>(DecodeFixed64(value_.data())) < clock_->NowNanos()) return false;  // window passed
+  *fingerprint = DecodeFixed64(value_.data() + 8);
+  p->RememberEventId(event_id, *fingerprint);
+  return true;
+}
+
+void EventProcessor::RememberEventId(Partition* p, const EventView& e, StoreBatch* batch) {
+  DedupKey(&key_, p->id(), e.event_id);
+  value_.clear();
+  PutFixed64(&value_, static_cast<uint64_t>(clock_->NowNanos() + static_cast<int64_t>(options_.dedup_window_s) * kNanosPerSecond));
+  PutFixed64(&value_, e.fingerprint);
+  batch->Put(Table::kDedup, key_, value_);
+  p->RememberEventId(e.event_id, e.fingerprint);
+}
+
+std::string_view EventProcessor::CompanyCode(const OrderState& order, const EventView& e) {
+  return order.accepted && !order.company_code.empty() ? std::string_view(order.company_code) : e.company_code;
+}
+
+std::string_view EventProcessor::RouteFor(std::string_view company_code, CommandKind kind) const {
+  for (const RouteRule& r : options_.routing.rules) {
+    if ((r.company_code == "*" || r.company_code == company_code) && (!r.match_kind || r.kind == kind)) {
+      return r.target;
+    }
+  }
+  return options_.routing.default_target;
+}
+
+Verdict EventProcessor::Decide(const OrderState& order, const EventView& e) const {
+  if (e.source_seq > 0) {
+    uint64_t last = order.LastSeq(e.source);
+    if (e.source_seq <= last) {
+      return Verdict::Exception(FailureClass::kConflictingDuplicate,
+                                "source_seq_reused:" + std::string(e.source) + " #" + std::to_string(e.source_seq) +
+                                    " was already applied");
+    }
+    if (e.source_seq > last + 1) return Verdict::Park(Prerequisite::kSourceSeq);
+  }
+  const LifecycleRule* rule = FindRule(e.kind);
+  if (rule == nullptr) return Verdict::Exception(FailureClass::kInvalidInput, "unknown_payload");
+  Verdict v = Evaluate(*rule, order, e);
+  if (v.kind != Verdict::Kind::kApply) return v;
+  std::string_view company = CompanyCode(order, e);
+  for (uint8_t i = 0; i < rule->emits_count; ++i) {
+    if (RouteFor(company, rule->emits[i]).empty()) {
+      return Verdict::Exception(FailureClass::kBusinessRule, "no_route:company_code '" + std::string(company) + "'");
+    }
+  }
+  return v;
+}
+
+void EventProcessor::Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch) {
+  OutboxWriter writer(this, p, &order->state, e, batch);
+  FindRule(e.kind)->apply(order->state, e, options_, writer);
+  if (e.source_seq > 0) order->state.SetLastSeq(e.source, e.source_seq);
+  order->state.last_change_ns = clock_->NowNanos();
+  p->MarkDirty(order);
+}
+
+void EventProcessor::Park(Partition* p, CachedOrder* order, const EventView& e, std::string_view envelope,
+                          Prerequisite waiting_for, int64_t received_at_ns, StoreBatch* batch) {
+  const int64_t now = clock_->NowNanos();
+  ParkedRef ref;
+  ref.event_id = std::string(e.event_id);
+  ref.kind = e.kind;
+  ref.business_key = std::string(e.business_key);
+  ref.fingerprint = e.fingerprint;
+  ref.source = std::string(e.source);
+  ref.source_seq = e.source_seq;
+  ref.waiting_for = std::string(PrerequisiteName(waiting_for));
+  ref.parked_at_ns = now;
+  ref.deadline_ns = now + static_cast<int64_t>(options_.ParkTimeoutSeconds(e.kind)) * kNanosPerSecond;
+  ref.envelope = std::string(envelope);
+
+  fbb_.Clear();
+  auto bytes = fbb_.CreateVector(reinterpret_cast<const uint8_t*>(envelope.data()), envelope.size());
+  fbb_.Finish(storage::CreateParkedEvent(fbb_, received_at_ns, fbb_.CreateString(ref.waiting_for), bytes, now,
+                                         ref.deadline_ns));
+  ParkedKey(&key_, p->id(), e.order_id, e.event_id);
+  batch->Put(Table::kParked, key_,
+             std::string_view(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize()));
+  p->deadlines.push(ParkDeadline{ref.deadline_ns, order->state.order_id, ref.event_id});
+  order->state.parked.push_back(std::move(ref));
+  p->MarkDirty(order);
+  AdjustParked(p, +1);
+}
+
+void EventProcessor::RecordException(Partition* p, const EventView& e, std::string_view envelope,
+                                     std::string_view stage, FailureClass failure_class, std::string_view reason,
+                                     StoreBatch* batch) {
+  fbb_.Clear();
+  auto bytes = fbb_.CreateVector(reinterpret_cast<const uint8_t*>(envelope.data()), envelope.size());
+  auto rec = storage::CreateExceptionRecord(fbb_, fbb_.CreateString(e.order_id), fbb_.CreateString(e.event_id),
+                                            fbb_.CreateString(stage), fbb_.CreateString(FailureClassName(failure_class)),
+                                            fbb_.CreateString(reason), clock_->NowNanos(), bytes);
+  fbb_.Finish(rec);
+  SeqKey(&key_, p->id(), p->next_exception_seq++);
+  p->counters_dirty = true;
+  batch->Put(Table::kExceptions, key_,
+             std::string_view(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize()));
+  Bump(stats_->events_excepted);
+}
+
+void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t received_at_ns, StoreBatch* batch,
+                             EventOutcome* outcome, std::string* reason) {
+  Bump(stats_->events_processed);
+  reason->clear();
+  const EventView e = MakeEventView(GetEnvelope(envelope.data()));
+
+  // 1. Exact duplicate: the same event_id within the dedup window.
+  uint64_t seen_fingerprint = 0;
+  if (SeenEventId(p, e.event_id, &seen_fingerprint)) {
+    if (seen_fingerprint == e.fingerprint) {
+      Bump(stats_->duplicates_exact);
+      *outcome = EventOutcome::kDuplicateExact;
+      *reason = "exact";
+      return;
+    }
+    RecordException(p, e, envelope, "dedup", FailureClass::kConflictingDuplicate,
+                    "event_id_reused:same event_id, different content", batch);
+    *outcome = EventOutcome::kExcepted;
+    *reason = "conflicting_duplicate:event_id_reused";
+    return;
+  }
+
+  // 2. Business duplicate: the same fact (order + kind + business key), applied or parked.
+  CachedOrder* order = LoadOrder(p, e.order_id);
+  uint64_t fact_fingerprint = 0;
+  bool fact_known = false;
+  if (const Fact* f = order->state.FindFact(e.kind, e.business_key)) {
+    fact_known = true;
+    fact_fingerprint = f->fingerprint;
+  } else if (const ParkedRef* r = order->state.FindParked(e.kind, e.business_key)) {
+    fact_known = true;
+    fact_fingerprint = r->fingerprint;
+  }
+  if (fact_known) {
+    RememberEventId(p, e, batch);
+    if (fact_fingerprint == e.fingerprint) {
+      Bump(stats_->duplicates_business);
+      *outcome = EventOutcome::kDuplicateBusiness;
+      *reason = "business";
+      return;
+    }
+    RecordException(p, e, envelope, "dedup", FailureClass::kConflictingDuplicate,
+                    "business_key_conflict:" + std::string(EnumNameMilestone(e.kind)) + " '" +
+                        std::string(e.business_key) + "' was already received with different content",
+                    batch);
+    *outcome = EventOutcome::kExcepted;
+    *reason = "conflicting_duplicate:business_key_conflict";
+    return;
+  }
+
+  // 3. Sequencing, lifecycle, routing.
+  RememberEventId(p, e, batch);
+  Verdict v = Decide(order->state, e);
+  switch (v.kind) {
+    case Verdict::Kind::kApply:
+      Apply(p, order, e, batch);
+      Bump(stats_->events_applied);
+      *outcome = EventOutcome::kApplied;
+      break;
+    case Verdict::Kind::kPark:
+      if (order->state.parked.size() >= kMaxParkedPerOrder) {
+        RecordException(p, e, envelope, "sequencing", FailureClass::kBusinessRule,
+                        "too_many_parked:order has " + std::to_string(kMaxParkedPerOrder) + " parked events", batch);
+        *outcome = EventOutcome::kExcepted;
+        *reason = "business_rule:too_many_parked";
+        return;
+      }
+      Park(p, order, e, envelope, v.waiting_for, received_at_ns, batch);
+      Bump(stats_->events_parked);
+      *outcome = EventOutcome::kParked;
+      reason->assign("missing_prerequisite:").append(PrerequisiteName(v.waiting_for));
+      return;  // nothing changed that could unpark others
+    case Verdict::Kind::kException: {
+      RecordException(p, e, envelope, "lifecycle", v.failure_class, v.reason, batch);
+      // An excepted event still consumes its sequence number, or its source would stall.
+      if (e.source_seq == order->state.LastSeq(e.source) + 1 && e.source_seq > 0) {
+        order->state.SetLastSeq(e.source, e.source_seq);
+        p->MarkDirty(order);
+      }
+      *outcome = EventOutcome::kExcepted;
+      reason->assign(FailureClassName(v.failure_class)).push_back(':');
+      reason->append(v.reason.substr(0, v.reason.find(':')));
+      break;
+    }
+  }
+  if (!order->state.parked.empty()) RunParked(p, order, batch);
+}
+
+bool EventProcessor::LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id,
+                                        std::string* envelope) {
+  ParkedKey(&key_, p->id(), order_id, event_id);
+  if (!store_->Get(Table::kParked, key_, &value_).ok()) return false;
+  const auto* data = reinterpret_cast<const uint8_t*>(value_.data());
+  fb::Verifier verifier(data, value_.size());
+  if (!verifier.VerifyBuffer<storage::ParkedEvent>(nullptr)) return false;
+  const auto* pe = fb::GetRoot<storage::ParkedEvent>(data);
+  if (pe->envelope() == nullptr || pe->envelope()->size() == 0) return false;
+  envelope->assign(reinterpret_cast<const char*>(pe->envelope()->data()), pe->envelope()->size());
+  return true;
+}
+
+void EventProcessor::AdjustParked(Partition* p, int64_t delta) {
+  p->parked_count += delta;
+  stats_->parked_now.fetch_add(delta, std::memory_order_relaxed);
+}
+
+void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* batch) {
+  bool progressed = true;
+  while (progressed) {
+    progressed = false;
+    for (size_t i = 0; i < order->state.parked.size(); ++i) {
+      ParkedRef& ref = order->state.parked[i];
+      if (ref.envelope.empty() && !LoadParkedEnvelope(p, order->state.order_id, ref.event_id, &ref.envelope)) {
+        continue;  // unreadable now; retried on the order's next change or at its deadline
+      }
+      const EventView e = MakeEventView(GetEnvelope(ref.envelope.data()));
+      Verdict v = Decide(order->state, e);
+      if (v.kind == Verdict::Kind::kPark) {
+        ref.waiting_for = std::string(PrerequisiteName(v.waiting_for));
+        continue;
+      }
+      // Resolved: take it off the parked list (keeping its bytes alive for `e`).
+      ParkedRef resolved = std::move(ref);
+      order->state.parked.erase(order->state.parked.begin() + static_cast<ptrdiff_t>(i));
+      ParkedKey(&key_, p->id(), order->state.order_id, resolved.event_id);
+      batch->Delete(Table::kParked, key_);
+      AdjustParked(p, -1);
+      if (v.kind == Verdict::Kind::kApply) {
+        Apply(p, order, e, batch);
+        Bump(stats_->events_unparked);
+      } else {
+        RecordException(p, e, resolved.envelope, "lifecycle", v.failure_class, v.reason, batch);
+        if (e.source_seq > 0 && e.source_seq == order->state.LastSeq(e.source) + 1) {
+          order->state.SetLastSeq(e.source, e.source_seq);
+        }
+      }
+      p->MarkDirty(order);
+      progressed = true;
+      break;  // the list changed: start over
+    }
+  }
+}
+
+size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* batch) {
+  size_t expired = 0;
+  while (!p->deadlines.empty() && p->deadlines.top().deadline_ns <= now_ns) {
+    ParkDeadline d = p->deadlines.top();
+    p->deadlines.pop();
+    CachedOrder* order = LoadOrder(p, d.order_id);
+    auto& parked = order->state.parked;
+    for (size_t i = 0; i < parked.size(); ++i) {
+      if (parked[i].event_id != d.event_id || parked[i].deadline_ns != d.deadline_ns) continue;
+      ParkedRef ref = std::move(parked[i]);
+      parked.erase(parked.begin() + static_cast<ptrdiff_t>(i));
+      if (ref.envelope.empty()) LoadParkedEnvelope(p, d.order_id, ref.event_id, &ref.envelope);
+      ParkedKey(&key_, p->id(), d.order_id, ref.event_id);
+      batch->Delete(Table::kParked, key_);
+      EventView e;
+      if (!ref.envelope.empty()) e = MakeEventView(GetEnvelope(ref.envelope.data()));
+      e.order_id = d.order_id;
+      e.event_id = ref.event_id;
+      RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite,
+                      "missing_prerequisite:" + ref.waiting_for, batch);
+      p->MarkDirty(order);
+      AdjustParked(p, -1);
+      Bump(stats_->park_timeouts);
+      ++expired;
+      break;
+    }
+  }
+  return expired;
+}
+
+void EventProcessor::FinishBatch(Partition* p, StoreBatch* batch) {
+  const int64_t expire_at = clock_->NowNanos() + static_cast<int64_t>(options_.order_retention_s) * kNanosPerSecond;
+  for (CachedOrder* o : p->dirty_orders()) {
+    EncodeOrderState(o->state, expire_at, &state_fbb_, &value_);
+    OrderKey(&key_, p->id(), o->state.order_id);
+    batch->Put(Table::kOrders, key_, value_);
+  }
+  if (p->counters_dirty) {
+    MetaCountersKey(&key_, p->id());
+    value_.clear();
+    PutFixed64(&value_, p->next_outbox_seq);
+    PutFixed64(&value_, p->next_exception_seq);
+    batch->Put(Table::kMeta, key_, value_);
+  }
+}
+
+void EventProcessor::BatchCommitted(Partition* p) {
+  p->ClearDirty();
+  p->counters_dirty = false;
+  p->in_batch = false;
+  p->EvictToCapacity();
+}
+
+Status EventProcessor::BatchFailed(Partition* p) {
+  p->ClearCaches();
+  p->counters_dirty = false;
+  p->in_batch = false;
+  p->next_outbox_seq = 1;
+  p->next_exception_seq = 1;
+  return Recover(p);  // counters, park deadlines and the parked gauge, from the store
+}
+
+}  // namespace ordersync

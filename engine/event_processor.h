@@ -1,0 +1,90 @@
+// EventProcessor: applies events to partitions, one at a time, on a worker thread. For
+// each event it runs, in order: exact dedup (event_id) -> business dedup (order + kind +
+// business key) -> per-(order, source) sequencing -> the lifecycle rule -> routing, and
+// then applies, parks or records an exception. Every effect (order state, dedup key,
+// parked event, exception, outbox command, counters) goes into the caller's open
+// StoreBatch; nothing is durable until the caller writes it. After an order changes, its
+// parked events are re-evaluated until none can make progress.
+//
+// Thread-safety: one processor per worker thread; not thread-safe. It only reads the
+// store (cache misses) and never writes it directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/engine_options.h"
+#include "engine/engine_stats.h"
+#include "engine/inbound_event.h"
+#include "engine/lifecycle_rules.h"
+#include "engine/partition.h"
+#include "engine/state_store.h"
+#include "flatbuffers/flatbuffers.h"
+
+namespace ordersync {
+
+// Most events that may park on one order; beyond it, an exception (a producer bug, not a
+// reordering) instead of unbounded state.
+inline constexpr size_t kMaxParkedPerOrder = 256;
+
+class EventProcessor {
+ public:
+  EventProcessor(const EngineOptions& options, StateStore* store, const Clock* clock, WorkerStats* stats);
+
+  // Loads the partition's durable counters and park deadlines. Call once before use.
+  Status Recover(Partition* partition);
+
+  // Processes one validated envelope of `partition`, adding its effects to `batch`.
+  // Sets *outcome and *reason (empty for kApplied).
+  void Process(Partition* partition, std::string_view envelope, int64_t received_at_ns, StoreBatch* batch,
+               EventOutcome* outcome, std::string* reason);
+
+  // Moves parked events whose deadline passed to the exception queue. Returns how many.
+  size_t ExpireParked(Partition* partition, int64_t now_ns, StoreBatch* batch);
+
+  // Adds the partition's changed orders and counters to `batch`. Call before writing it.
+  void FinishBatch(Partition* partition, StoreBatch* batch);
+  // After the batch was written: clean up caches.
+  void BatchCommitted(Partition* partition);
+  // After the batch failed to write: forget everything cached; the store is the truth.
+  Status BatchFailed(Partition* partition);
+
+ private:
+  class OutboxWriter;
+
+  CachedOrder* LoadOrder(Partition* p, std::string_view order_id);
+  // Looks the event_id up in the partition cache, then the dedup table.
+  bool SeenEventId(Partition* p, std::string_view event_id, uint64_t* fingerprint);
+  void RememberEventId(Partition* p, const EventView& e, StoreBatch* batch);
+  // Sequencing, lifecycle rule and routing for `e` against `order`.
+  Verdict Decide(const OrderState& order, const EventView& e) const;
+  void Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
+  void Park(Partition* p, CachedOrder* order, const EventView& e, std::string_view envelope, Prerequisite waiting_for,
+            int64_t received_at_ns, StoreBatch* batch);
+  void RecordException(Partition* p, const EventView& e, std::string_view envelope, std::string_view stage,
+                       FailureClass failure_class, std::string_view reason, StoreBatch* batch);
+  // Reads a parked event's envelope from the parked table. False if absent or unreadable.
+  bool LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id, std::string* envelope);
+  // Keeps the partition's parked count and the worker's parked gauge in step.
+  void AdjustParked(Partition* p, int64_t delta);
+  // Re-evaluates the order's parked events until none makes progress.
+  void RunParked(Partition* p, CachedOrder* order, StoreBatch* batch);
+  // The target for commands of `kind` for this order, or empty if unroutable.
+  std::string_view RouteFor(std::string_view company_code, CommandKind kind) const;
+  static std::string_view CompanyCode(const OrderState& order, const EventView& e);
+
+  const EngineOptions& options_;
+  StateStore* const store_;
+  const Clock* const clock_;
+  WorkerStats* const stats_;
+  // Scratch space reused across events: no allocation in the steady state.
+  std::string key_;
+  std::string value_;
+  flatbuffers::FlatBufferBuilder fbb_;
+  flatbuffers::FlatBufferBuilder state_fbb_;
+};
+
+}  // namespace ordersync
