@@ -224,4 +224,19 @@ EnvelopeSpec Adjusted(const std::string& order, const std::string& event_id, con
   return s;
 }
 
+std::vector<GeneratedOrder> CrashTestOrders(uint64_t seed, size_t orders) {
+  GeneratorOptions go;
+  go.seed = seed;
+  LifecycleGenerator generator(go);
+  std::vector<GeneratedOrder> out;
+  for (size_t i = 0; i < orders; ++i) out.push_back(generator.Next());
+  return out;
+}
+
+std::vector<EnvelopeSpec> CrashTestStream(uint64_t seed, size_t orders) {
+  DisorderOptions d;
+  d.seed = seed + 1;
+  return Disorder(CrashTestOrders(seed, orders), d);
+}
+
 }  // namespace ordersync::testing

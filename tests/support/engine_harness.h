@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/producer/lifecycle_generator.h"
 #include "adapters/producer/milestone_builder.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "engine/clock.h"
@@ -109,5 +110,10 @@ EnvelopeSpec Returned(const std::string& order, const std::string& event_id, con
 EnvelopeSpec Cancelled(const std::string& order, const std::string& event_id, const std::string& reason = "customer");
 EnvelopeSpec Adjusted(const std::string& order, const std::string& event_id, const std::string& adjustment,
                       const std::string& sku, int64_t delta);
+
+// The orders and the disordered stream (10% exact, 5% business duplicates) shared by the
+// crash test and its child process.
+std::vector<GeneratedOrder> CrashTestOrders(uint64_t seed, size_t orders);
+std::vector<EnvelopeSpec> CrashTestStream(uint64_t seed, size_t orders);
 
 }  // namespace ordersync::testing

@@ -1,0 +1,78 @@
+// Child process of engine_crash_test: runs the engine on DIR and submits a deterministic
+// disordered event stream from index START on. For every event whose result is durable it
+// writes "<index> <outcome>\n" to stdout (one write(2) each, so a SIGKILL never leaves a
+// half line that claims more than was acknowledged). Prints "DONE" when all are acked.
+//
+// Usage: engine_crash_child DIR SEED ORDERS START
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "adapters/producer/lifecycle_generator.h"
+#include "adapters/storage/rocksdb_store.h"
+#include "engine/engine.h"
+#include "tests/support/engine_harness.h"
+
+namespace {
+
+class StdoutSink final : public ordersync::ResultSink {
+ public:
+  void OnEventResult(uint64_t cookie, const ordersync::EventResult& result) override {
+    if (result.outcome == ordersync::EventOutcome::kStoreError) return;  // not an ack
+    char line[64];
+    int n = std::snprintf(line, sizeof(line), "%llu %d\n", static_cast<unsigned long long>(cookie),
+                          static_cast<int>(result.outcome));
+    if (::write(1, line, static_cast<size_t>(n)) != n) std::abort();
+    acked_.fetch_add(1);
+  }
+  std::atomic<size_t> acked_{0};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ordersync;
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s DIR SEED ORDERS START\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
+  const size_t orders = std::strtoull(argv[3], nullptr, 10);
+  const size_t start = std::strtoull(argv[4], nullptr, 10);
+
+  std::vector<EnvelopeSpec> stream = testing::CrashTestStream(seed, orders);
+  StorageOptions so;
+  so.data_dir = dir;
+  so.block_cache_mb = 8;
+  so.write_buffer_mb = 4;
+  auto store = RocksDbStore::Open(so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+
+  auto engine = Engine::Open(testing::TestEngineOptions(), store->get());
+  if (!engine.ok()) {
+    std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  StdoutSink sink;
+  MilestoneBuilder builder;
+  for (size_t i = start; i < stream.size(); ++i) {
+    InboundEvent ev;
+    ev.bytes = EventBuffer::Copy(builder.Build(stream[i]));
+    ev.sink = &sink;
+    ev.cookie = i;
+    Status s;
+    while ((s = (*engine)->Submit(std::move(ev))).IsBusy()) std::this_thread::yield();
+    if (!s.ok()) return 1;
+  }
+  while (sink.acked_.load() < stream.size() - start) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  (*engine)->Stop();
+  if (::write(1, "DONE\n", 5) != 5) return 1;
+  return 0;
+}
