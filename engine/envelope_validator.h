@@ -4,7 +4,8 @@
 // machine-readable reason code ("missing_field:order_id") documented in docs/contract.md.
 //
 // Thread-safety: stateless apart from the immutable options; call from any thread.
-// Cost: no allocation; one pass over the buffer for the verifier, one over the fields.
+// Cost: one pass over the buffer for the verifier, one over the fields; allocates only
+// for the duplicate line_no check of events with more than 64 lines.
 #pragma once
 
 #include <cstddef>

@@ -384,6 +384,34 @@ TEST(EnvelopeValidatorTest, TypeWithoutValueIsMissingPayloadForEveryKind) {
   }
 }
 
+// A producer built from a newer schema (append-only evolution, docs/schema-evolution.md)
+// adds fields after the last known one; this build must ignore them.
+TEST(EnvelopeValidatorTest, FieldsFromANewerSchemaAreIgnored) {
+  FlatBufferBuilder fbb;
+  auto future_note = fbb.CreateString("a field this build does not know");
+  auto reason = fbb.CreateString("customer request");
+  auto cancel_start = fbb.StartTable();
+  fbb.AddOffset(OrderCancelled::VT_REASON, reason);
+  fbb.AddOffset(OrderCancelled::VT_REASON + 2, future_note);  // OrderCancelled field id 1
+  Offset<void> payload(fbb.EndTable(cancel_start));
+  auto eid = fbb.CreateString("evt-future");
+  auto oid = fbb.CreateString("SO-1");
+  auto src = fbb.CreateString("WMS-EAST");
+  EnvelopeBuilder b(fbb);
+  b.add_event_id(eid);
+  b.add_order_id(oid);
+  b.add_source(src);
+  b.add_occurred_at_ns(1);
+  b.add_payload_type(Milestone::OrderCancelled);
+  b.add_payload(payload);
+  fbb.AddElement<int64_t>(Envelope::VT_PAYLOAD + 2, 42, 0);  // Envelope field id 11
+  FinishEnvelopeBuffer(fbb, b.Finish());
+  const std::string frame(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  const Envelope* e = nullptr;
+  ASSERT_EQ(ValidateEnvelope(reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), {}, &e).ToString(), "ok");
+  EXPECT_EQ(e->payload_as_OrderCancelled()->reason()->str(), "customer request");
+}
+
 // Cutting a valid frame anywhere yields truncated_or_corrupt. Only the last few bytes
 // may be alignment padding after the first-written string, whose loss is harmless.
 TEST(EnvelopeValidatorTest, EveryTruncationOfEveryKindIsTruncatedOrCorrupt) {

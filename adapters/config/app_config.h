@@ -1,0 +1,39 @@
+// AppConfig: everything one ordersync process is configured with, one member per TOML
+// table family. Each member is the Options struct of the component that owns it, so the
+// component's in-class defaults are the process defaults; adapters/config/config_loader.h
+// fills an AppConfig from TOML and configs/ordersync.toml documents every field.
+//
+// Adding a table: add the component's Options member here, then one Visit function and
+// one line in VisitAppConfig (adapters/config/config_loader.cc) and the documented keys
+// in configs/ordersync.toml. The loader tests catch a missing piece.
+//
+// Thread-safety: plain values; copy freely, share read-only.
+#pragma once
+
+#include <string>
+
+#include "adapters/storage/storage_options.h"
+#include "engine/engine_options.h"
+
+namespace ordersync {
+
+// How the process logs (adapters/cli/logging.h). Not reloadable.
+struct LogOptions {
+  // Least severe level written: trace, debug, info, warn, error, critical or off.
+  // Default: "info".
+  std::string level = "info";
+  // "text": one human-readable line per record. "json": one JSON object per line
+  // (ts, level, msg) for log shippers. Default: "text".
+  std::string format = "text";
+};
+
+struct AppConfig {
+  // [engine], [engine.park_timeout_by_kind_s], [routing], [validation]
+  EngineOptions engine;
+  // [storage]
+  StorageOptions storage;
+  // [log]
+  LogOptions log;
+};
+
+}  // namespace ordersync

@@ -1,0 +1,362 @@
+#include "adapters/config/config_loader.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <toml++/toml.h>
+
+namespace ordersync {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Field by field, so a mismatch names the field. A new Options field must be added here,
+// to the Visit functions in config_loader.cc and to configs/ordersync.toml;
+// DumpConfigRoundTripsEveryKey fails until the first two agree.
+void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
+  const EngineOptions& e = a.engine;
+  const EngineOptions& f = b.engine;
+  EXPECT_EQ(e.partitions, f.partitions);
+  EXPECT_EQ(e.workers, f.workers);
+  EXPECT_EQ(e.partition_queue_capacity, f.partition_queue_capacity);
+  EXPECT_EQ(e.priority_reserve, f.priority_reserve);
+  EXPECT_EQ(e.max_batch_events, f.max_batch_events);
+  EXPECT_EQ(e.group_commit_window_us, f.group_commit_window_us);
+  EXPECT_EQ(e.durability, f.durability);
+  EXPECT_EQ(e.bill_on, f.bill_on);
+  EXPECT_EQ(e.order_cache_capacity, f.order_cache_capacity);
+  EXPECT_EQ(e.dedup_cache_capacity, f.dedup_cache_capacity);
+  EXPECT_EQ(e.dedup_window_s, f.dedup_window_s);
+  EXPECT_EQ(e.order_retention_s, f.order_retention_s);
+  EXPECT_EQ(e.park_timeout_s, f.park_timeout_s);
+  EXPECT_EQ(e.park_timeout_by_kind_s, f.park_timeout_by_kind_s);
+  EXPECT_EQ(e.routing.default_target, f.routing.default_target);
+  ASSERT_EQ(e.routing.rules.size(), f.routing.rules.size());
+  for (size_t i = 0; i < e.routing.rules.size(); ++i) {
+    SCOPED_TRACE("routing.rules[" + std::to_string(i) + "]");
+    EXPECT_EQ(e.routing.rules[i].company_code, f.routing.rules[i].company_code);
+    EXPECT_EQ(e.routing.rules[i].match_kind, f.routing.rules[i].match_kind);
+    if (e.routing.rules[i].match_kind) {
+      EXPECT_EQ(e.routing.rules[i].kind, f.routing.rules[i].kind);
+    }
+    EXPECT_EQ(e.routing.rules[i].target, f.routing.rules[i].target);
+  }
+  EXPECT_EQ(e.validation.max_message_bytes, f.validation.max_message_bytes);
+  EXPECT_EQ(e.validation.max_lines, f.validation.max_lines);
+  EXPECT_EQ(a.storage.data_dir, b.storage.data_dir);
+  EXPECT_EQ(a.storage.block_cache_mb, b.storage.block_cache_mb);
+  EXPECT_EQ(a.storage.write_buffer_mb, b.storage.write_buffer_mb);
+  EXPECT_EQ(a.storage.bloom_bits_per_key, b.storage.bloom_bits_per_key);
+  EXPECT_EQ(a.storage.background_jobs, b.storage.background_jobs);
+  EXPECT_EQ(a.log.level, b.log.level);
+  EXPECT_EQ(a.log.format, b.log.format);
+}
+
+// Every leaf key of a TOML document as "dotted.path" -> value text ([[arrays]] indexed).
+void CollectLeaves(const toml::table& table, const std::string& prefix,
+                   std::map<std::string, std::string>* out) {
+  for (const auto& [key, node] : table) {
+    const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const toml::table* t = node.as_table()) {
+      CollectLeaves(*t, path, out);
+    } else if (node.is_array_of_tables()) {
+      const toml::array& array = *node.as_array();
+      for (size_t i = 0; i < array.size(); ++i) {
+        CollectLeaves(*array.get(i)->as_table(), path + "[" + std::to_string(i) + "]", out);
+      }
+    } else {
+      std::ostringstream os;
+      os << toml::toml_formatter{node};
+      (*out)[path] = os.str();
+    }
+  }
+}
+
+std::map<std::string, std::string> Leaves(std::string_view toml_text) {
+  std::map<std::string, std::string> out;
+  CollectLeaves(toml::parse(toml_text), "", &out);
+  return out;
+}
+
+// A config in which every field differs from its default.
+AppConfig EveryFieldChanged() {
+  AppConfig c;
+  c.engine.partitions = 128;
+  c.engine.workers = 12;
+  c.engine.partition_queue_capacity = 8192;
+  c.engine.priority_reserve = 512;
+  c.engine.max_batch_events = 256;
+  c.engine.group_commit_window_us = 250;
+  c.engine.durability = Durability::kFsync;
+  c.engine.bill_on = BillOn::kDelivery;
+  c.engine.order_cache_capacity = 1000;
+  c.engine.dedup_cache_capacity = 2000;
+  c.engine.dedup_window_s = 3600;
+  c.engine.order_retention_s = 86400;
+  c.engine.park_timeout_s = 60;
+  // Index 0 is Milestone::NONE, which has no key.
+  for (size_t i = 1; i < kMilestoneKinds; ++i) c.engine.park_timeout_by_kind_s[i] = 100 + i;
+  c.engine.routing.default_target = "";
+  c.engine.routing.rules.push_back({"DE01", true, CommandKind::CreateInvoice, "billing-eu"});
+  c.engine.routing.rules.push_back({"*", false, CommandKind::CreateSalesOrder, "erp \"main\" é"});
+  c.engine.validation.max_message_bytes = 4096;
+  c.engine.validation.max_lines = 50;
+  c.storage.data_dir = "/var/lib/ordersync data";
+  c.storage.block_cache_mb = 1024;
+  c.storage.write_buffer_mb = 32;
+  c.storage.bloom_bits_per_key = 0;
+  c.storage.background_jobs = 8;
+  c.log.level = "debug";
+  c.log.format = "json";
+  return c;
+}
+
+std::string LoadError(std::string_view toml_text, std::string_view origin = "test.toml") {
+  Result<AppConfig> r = LoadConfigString(toml_text, origin);
+  EXPECT_FALSE(r.ok()) << "loaded without error:\n" << toml_text;
+  return r.ok() ? std::string() : r.status().message();
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultEqualsDefaultConstructedConfig) {
+  Result<AppConfig> loaded = LoadEmbeddedDefault();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ExpectSameConfig(*loaded, AppConfig{});
+  EXPECT_EQ(DumpConfig(*loaded), DumpConfig(AppConfig{}));
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultDocumentsEveryKey) {
+  // The loader rejects keys it does not know, so the file has no extra keys; this checks
+  // it is not missing any.
+  const auto documented = Leaves(EmbeddedDefaultToml());
+  for (const auto& [key, value] : Leaves(DumpConfig(AppConfig{}))) {
+    EXPECT_TRUE(documented.count(key)) << "configs/ordersync.toml does not set " << key;
+  }
+}
+
+TEST(ConfigLoaderTest, EmptyDocumentGivesDefaults) {
+  Result<AppConfig> loaded = LoadConfigString("", "empty.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ExpectSameConfig(*loaded, AppConfig{});
+}
+
+TEST(ConfigLoaderTest, DumpConfigRoundTripsEveryKey) {
+  const AppConfig changed = EveryFieldChanged();
+  const std::string dumped = DumpConfig(changed);
+  Result<AppConfig> loaded = LoadConfigString(dumped, "dump.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString() << "\n" << dumped;
+  ExpectSameConfig(*loaded, changed);
+  EXPECT_EQ(DumpConfig(*loaded), dumped);
+
+  // Every key the default dump has carries a different value here, so the round trip
+  // above exercised each one.
+  const auto changed_leaves = Leaves(dumped);
+  for (const auto& [key, value] : Leaves(DumpConfig(AppConfig{}))) {
+    ASSERT_TRUE(changed_leaves.count(key)) << key;
+    EXPECT_NE(changed_leaves.at(key), value) << key << " not changed by EveryFieldChanged()";
+  }
+}
+
+TEST(ConfigLoaderTest, PartialDocumentKeepsOtherDefaults) {
+  Result<AppConfig> loaded = LoadConfigString("[engine]\npartitions = 8\n", "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  AppConfig expected;
+  expected.engine.partitions = 8;
+  ExpectSameConfig(*loaded, expected);
+}
+
+TEST(ConfigLoaderTest, UnknownKeyErrorNamesFullKeyAndOrigin) {
+  const std::string error = LoadError("[engine]\npartitons = 4\n", "/etc/x.toml");
+  EXPECT_THAT(error, HasSubstr("unknown key 'engine.partitons' in /etc/x.toml:2:1"));
+  EXPECT_THAT(error, HasSubstr("partitions"));  // lists the valid keys
+}
+
+TEST(ConfigLoaderTest, UnknownTopLevelKeyAndTablesAreErrors) {
+  EXPECT_THAT(LoadError("partitions = 4\n"), HasSubstr("unknown key 'partitions'"));
+  EXPECT_THAT(LoadError("[engin]\npartitions = 4\n"), HasSubstr("unknown table 'engin'"));
+  EXPECT_THAT(LoadError("[engine.extra]\nx = 1\n"), HasSubstr("unknown table 'engine.extra'"));
+  EXPECT_THAT(LoadError("[[routing.rulez]]\ntarget = \"a\"\n"),
+              HasSubstr("unknown table 'routing.rulez'"));
+  EXPECT_THAT(LoadError("[log]\nlevel = \"info\"\ncolour = true\n"),
+              HasSubstr("unknown key 'log.colour' in test.toml:3:1"));
+}
+
+TEST(ConfigLoaderTest, EnumKeysRejectBadValuesNamingKeyAndChoices) {
+  EXPECT_THAT(LoadError("[engine]\ndurability = \"sync\"\n"),
+              HasSubstr("engine.durability: expected one of \"wal\", \"fsync\", \"none\", "
+                        "got \"sync\" (in test.toml:2:14)"));
+  EXPECT_THAT(LoadError("[engine]\nbill_on = \"invoice\"\n"),
+              HasSubstr("engine.bill_on: expected one of \"ship\", \"delivery\", got \"invoice\""));
+  EXPECT_THAT(LoadError("[log]\nlevel = \"verbose\"\n"),
+              HasSubstr("log.level: expected one of \"trace\", \"debug\", \"info\", \"warn\", "
+                        "\"error\", \"critical\", \"off\", got \"verbose\""));
+  EXPECT_THAT(LoadError("[log]\nformat = \"xml\"\n"),
+              HasSubstr("log.format: expected one of \"text\", \"json\", got \"xml\""));
+  EXPECT_THAT(LoadError("[engine]\ndurability = 1\n"),
+              HasSubstr("engine.durability: expected one of \"wal\", \"fsync\", \"none\", got 1"));
+}
+
+TEST(ConfigLoaderTest, WrongTypeErrorNamesKeyAndExpectedType) {
+  EXPECT_THAT(LoadError("[engine]\npartitions = \"64\"\n"),
+              HasSubstr("engine.partitions: expected an integer in 1..65535, got \"64\""));
+  EXPECT_THAT(LoadError("[engine]\npartitions = 64.0\n"),
+              HasSubstr("engine.partitions: expected an integer in 1..65535, got 64.0"));
+  EXPECT_THAT(LoadError("[storage]\ndata_dir = 5\n"),
+              HasSubstr("storage.data_dir: expected a non-empty string, got 5"));
+  EXPECT_THAT(LoadError("engine = 5\n"), HasSubstr("engine: expected a table ([engine]), got 5"));
+  EXPECT_THAT(LoadError("[routing]\nrules = 5\n"),
+              HasSubstr("routing.rules: expected an array of tables ([[routing.rules]])"));
+}
+
+TEST(ConfigLoaderTest, OutOfRangeErrorNamesKeyAndRange) {
+  EXPECT_THAT(LoadError("[engine]\npartitions = 0\n"),
+              HasSubstr("engine.partitions: expected an integer in 1..65535, got 0"));
+  EXPECT_THAT(LoadError("[engine]\npartitions = 65536\n"),
+              HasSubstr("engine.partitions: expected an integer in 1..65535, got 65536"));
+  EXPECT_THAT(LoadError("[engine]\nworkers = -1\n"),
+              HasSubstr("engine.workers: expected an integer in 0..256, got -1"));
+  EXPECT_THAT(LoadError("[engine]\nworkers = 257\n"),
+              HasSubstr("engine.workers: expected an integer in 0..256, got 257"));
+  EXPECT_THAT(LoadError("[validation]\nmax_message_bytes = 1023\n"),
+              HasSubstr("validation.max_message_bytes: expected an integer in 1024..16777216"));
+  EXPECT_THAT(LoadError("[validation]\nmax_message_bytes = 16777217\n"),
+              HasSubstr("validation.max_message_bytes: expected an integer in 1024..16777216"));
+  EXPECT_THAT(LoadError("[storage]\nbloom_bits_per_key = 65\n"),
+              HasSubstr("storage.bloom_bits_per_key: expected an integer in 0..64, got 65"));
+  EXPECT_THAT(LoadError("[storage]\ndata_dir = \"\"\n"),
+              HasSubstr("storage.data_dir: expected a non-empty string, got \"\""));
+}
+
+TEST(ConfigLoaderTest, RangeBoundsAreInclusive) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[engine]\npartitions = 65535\nworkers = 0\n"
+      "[validation]\nmax_message_bytes = 16777216\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->engine.partitions, 65535u);
+  EXPECT_EQ(loaded->engine.workers, 0u);
+  EXPECT_EQ(loaded->engine.validation.max_message_bytes, 16u * 1024 * 1024);
+}
+
+TEST(ConfigLoaderTest, ParkTimeoutByKindOverridesOnlyThatKind) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[engine]\npark_timeout_s = 300\n"
+      "[engine.park_timeout_by_kind_s]\nShipmentDispatched = 3600\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->engine.ParkTimeoutSeconds(Milestone::ShipmentDispatched), 3600u);
+  EXPECT_EQ(loaded->engine.ParkTimeoutSeconds(Milestone::OrderAccepted), 300u);
+  EXPECT_EQ(loaded->engine.ParkTimeoutSeconds(Milestone::DeliveryConfirmed), 300u);
+}
+
+TEST(ConfigLoaderTest, ParkTimeoutByUnknownKindIsError) {
+  const std::string error =
+      LoadError("[engine.park_timeout_by_kind_s]\nOrderAccept = 60\n");
+  EXPECT_THAT(error, HasSubstr("unknown key 'engine.park_timeout_by_kind_s.OrderAccept'"));
+  EXPECT_THAT(error, HasSubstr("OrderAccepted"));
+  EXPECT_THAT(LoadError("[engine.park_timeout_by_kind_s]\nNONE = 60\n"),
+              HasSubstr("unknown key 'engine.park_timeout_by_kind_s.NONE'"));
+  EXPECT_THAT(LoadError("[engine.park_timeout_by_kind_s]\nPickCompleted = -5\n"),
+              HasSubstr("engine.park_timeout_by_kind_s.PickCompleted: expected an integer in "
+                        "0..2592000, got -5"));
+}
+
+TEST(ConfigLoaderTest, RoutingRulesKeepFileOrderAndOptionalKind) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[routing]\ndefault_target = \"\"\n"
+      "[[routing.rules]]\ncompany_code = \"DE01\"\nkind = \"CreateInvoice\"\n"
+      "target = \"billing-eu\"\n"
+      "[[routing.rules]]\ncompany_code = \"*\"\ntarget = \"erp-main\"\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const RoutingOptions& routing = loaded->engine.routing;
+  EXPECT_EQ(routing.default_target, "");
+  ASSERT_EQ(routing.rules.size(), 2u);
+  EXPECT_EQ(routing.rules[0].company_code, "DE01");
+  EXPECT_TRUE(routing.rules[0].match_kind);
+  EXPECT_EQ(routing.rules[0].kind, CommandKind::CreateInvoice);
+  EXPECT_EQ(routing.rules[0].target, "billing-eu");
+  EXPECT_EQ(routing.rules[1].company_code, "*");
+  EXPECT_FALSE(routing.rules[1].match_kind);
+  EXPECT_EQ(routing.rules[1].target, "erp-main");
+}
+
+TEST(ConfigLoaderTest, RoutingRuleErrorsNameTheRule) {
+  EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"DE01\"\n"),
+              HasSubstr("routing.rules[0]: missing required key 'target'"));
+  EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"A\"\ntarget = \"t\"\n"
+                        "[[routing.rules]]\ncompany_code = \"B\"\ntarget = \"t\"\n"
+                        "kind = \"Invoice\"\n"),
+              HasSubstr("routing.rules[1].kind: expected one of \"CreateSalesOrder\", "));
+  EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"A\"\ntarget = \"t\"\nprio = 1\n"),
+              HasSubstr("unknown key 'routing.rules[0].prio'"));
+  EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"\"\ntarget = \"t\"\n"),
+              HasSubstr("routing.rules[0].company_code: expected a non-empty string"));
+}
+
+TEST(ConfigLoaderTest, MissingFileGivesClearError) {
+  Result<AppConfig> loaded = LoadConfigFile("/nonexistent/dir/ordersync.toml");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), Status::Code::kIOError);
+  EXPECT_THAT(loaded.status().message(),
+              HasSubstr("cannot open config file '/nonexistent/dir/ordersync.toml': "
+                        "No such file or directory"));
+}
+
+TEST(ConfigLoaderTest, DirectoryIsNotAConfigFile) {
+  Result<AppConfig> loaded = LoadConfigFile("/tmp");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.status().message(), HasSubstr("'/tmp' is a directory"));
+}
+
+TEST(ConfigLoaderTest, LoadConfigFileReadsFileAndNamesItInErrors) {
+  char path[] = "/tmp/config_loader_test_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream(path) << "[storage]\ndata_dir = \"/srv/os\"\n";
+  }
+  Result<AppConfig> loaded = LoadConfigFile(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->storage.data_dir, "/srv/os");
+  {
+    std::ofstream(path) << "[storage]\ndata_dri = \"/srv/os\"\n";
+  }
+  loaded = LoadConfigFile(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.status().message(),
+              HasSubstr("unknown key 'storage.data_dri' in " + std::string(path) + ":2:1"));
+  std::remove(path);
+}
+
+TEST(ConfigLoaderTest, ParseErrorHasLineAndColumn) {
+  const std::string error = LoadError("[engine]\npartitions = 4\nworkers = = 2\n", "bad.toml");
+  EXPECT_THAT(error, HasSubstr("TOML parse error in bad.toml:3:"));
+  EXPECT_THAT(LoadError("[engine]\n[engine]\n", "dup.toml"),
+              HasSubstr("TOML parse error in dup.toml:2:"));
+}
+
+TEST(ConfigLoaderTest, DumpConfigWritesSectionsInDocumentOrder) {
+  const std::string dumped = DumpConfig(AppConfig{});
+  const size_t engine = dumped.find("[engine]\n");
+  const size_t by_kind = dumped.find("[engine.park_timeout_by_kind_s]\n");
+  const size_t routing = dumped.find("[routing]\n");
+  const size_t log = dumped.find("[log]\n");
+  ASSERT_NE(engine, std::string::npos);
+  EXPECT_LT(engine, by_kind);
+  EXPECT_LT(by_kind, routing);
+  EXPECT_LT(routing, log);
+  EXPECT_THAT(dumped, HasSubstr("durability = \"wal\"\n"));
+  EXPECT_THAT(dumped, HasSubstr("partitions = 64\n"));
+}
+
+}  // namespace
+}  // namespace ordersync
