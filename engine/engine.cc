@@ -3,9 +3,23 @@
 #include <thread>
 
 #include "engine/hash.h"
+#include "engine/lifecycle_rules.h"
 #include "milestone_generated.h"
 
 namespace ordersync {
+namespace {
+
+// Counts a Submit/SubmitTask call in progress, so Stop() can wait for it to enqueue.
+class InFlightSubmit {
+ public:
+  explicit InFlightSubmit(std::atomic<int>* n) : n_(n) { n_->fetch_add(1, std::memory_order_acq_rel); }
+  ~InFlightSubmit() { n_->fetch_sub(1, std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+}  // namespace
 
 std::string_view EventOutcomeName(EventOutcome outcome) {
   switch (outcome) {
@@ -36,6 +50,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options, State
     engine->partitions_.push_back(std::make_unique<Partition>(p, order_cache, dedup_cache));
   }
   engine->depths_ = std::make_unique<std::atomic<uint32_t>[]>(o.partitions);
+  engine->router_ = std::make_unique<Router>(engine->options_.routing);
+  engine->targets_ = engine->router_->Targets();
+  engine->target_blocked_ = std::make_unique<std::atomic<bool>[]>(engine->targets_.size());
   for (uint32_t w = 0; w < o.workers; ++w) {
     engine->workers_.push_back(std::make_unique<Worker>(w, engine->options_, store, clock, &engine->partitions_,
                                                         engine->depths_.get(), outbox_listener));
@@ -51,16 +68,16 @@ Engine::~Engine() { Stop(); }
 uint32_t Engine::PartitionFor(std::string_view order_id) const { return PartitionOf(order_id, options_.partitions); }
 
 Status Engine::Submit(InboundEvent&& event) {
-  submitting_.fetch_add(1, std::memory_order_acq_rel);
-  struct Leave {
-    std::atomic<int>& n;
-    ~Leave() { n.fetch_sub(1, std::memory_order_acq_rel); }
-  } leave{submitting_};
+  InFlightSubmit in_flight(&submitting_);
   if (!accepting_.load(std::memory_order_acquire)) return Status::Unavailable("engine is stopping");
 
   const Envelope* envelope = GetEnvelope(event.bytes.data());
   const uint32_t p = PartitionOf(ToView(envelope->order_id()), options_.partitions);
   const bool same_day = envelope->priority() == Priority::SameDay;
+  if (const LifecycleRule* rule = FindRule(envelope->payload_type()); rule != nullptr && rule->emits_count > 0) {
+    std::string_view target = router_->Route(ToView(envelope->company_code()), rule->emits[0]);
+    if (IsTargetBlocked(target)) return Status::Busy("ERP target " + std::string(target) + " is backlogged");
+  }
   const uint32_t limit = options_.partition_queue_capacity + (same_day ? options_.priority_reserve : 0);
   if (depths_[p].fetch_add(1, std::memory_order_acq_rel) >= limit) {
     depths_[p].fetch_sub(1, std::memory_order_acq_rel);
@@ -69,6 +86,30 @@ Status Engine::Submit(InboundEvent&& event) {
   event.partition = p;
   workers_[p % workers_.size()]->Enqueue(std::move(event), same_day);
   return Status::OK();
+}
+
+Status Engine::SubmitTask(uint32_t partition, std::unique_ptr<PartitionTask> task) {
+  if (partition >= options_.partitions) return Status::InvalidArgument("no partition " + std::to_string(partition));
+  InFlightSubmit in_flight(&submitting_);
+  if (!accepting_.load(std::memory_order_acquire)) return Status::Unavailable("engine is stopping");
+  InboundEvent ev;
+  ev.partition = partition;
+  ev.task = std::move(task);
+  workers_[partition % workers_.size()]->Enqueue(std::move(ev), /*same_day=*/true);
+  return Status::OK();
+}
+
+void Engine::SetTargetBlocked(std::string_view target, bool blocked) {
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    if (targets_[i] == target) target_blocked_[i].store(blocked, std::memory_order_relaxed);
+  }
+}
+
+bool Engine::IsTargetBlocked(std::string_view target) const {
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    if (targets_[i] == target) return target_blocked_[i].load(std::memory_order_relaxed);
+  }
+  return false;
 }
 
 void Engine::Stop() {

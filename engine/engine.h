@@ -22,6 +22,8 @@
 #include "engine/engine_stats.h"
 #include "engine/inbound_event.h"
 #include "engine/partition.h"
+#include "engine/partition_task.h"
+#include "engine/router.h"
 #include "engine/state_store.h"
 #include "engine/status.h"
 #include "engine/worker.h"
@@ -44,6 +46,17 @@ class Engine {
   // events may use priority_reserve extra slots. Unavailable after Stop().
   Status Submit(InboundEvent&& event);
 
+  // Runs `task` on the worker owning `partition`, inside its next group commit. Not
+  // subject to admission limits (control work must get through under load).
+  // Unavailable after Stop(); InvalidArgument for a partition out of range.
+  Status SubmitTask(uint32_t partition, std::unique_ptr<PartitionTask> task);
+
+  // Back-pressure from the ERP side: while a target is blocked (its outbox is over its
+  // high-water mark), Submit answers Busy for events whose commands route to it. Unknown
+  // targets are ignored. Any thread.
+  void SetTargetBlocked(std::string_view target, bool blocked);
+  bool IsTargetBlocked(std::string_view target) const;
+
   // Stops accepting, processes and commits everything queued, joins the workers.
   void Stop();
 
@@ -60,6 +73,10 @@ class Engine {
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::unique_ptr<std::atomic<uint32_t>[]> depths_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Router> router_;
+  // Targets known to the routing table, and whether each is blocked (same index).
+  std::vector<std::string> targets_;
+  std::unique_ptr<std::atomic<bool>[]> target_blocked_;
   std::atomic<bool> accepting_{false};
   std::atomic<int> submitting_{0};
 };

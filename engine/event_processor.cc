@@ -38,14 +38,12 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
     MakeCommandId(order_->order_id, kind, business_key, &command_id_);
     auto cmd = CreateErpCommand(
         fbb, fbb.CreateString(command_id_), fbb.CreateString(order_->order_id), fbb.CreateString(event_.correlation_id),
-        fbb.CreateString(event_.event_id), fbb.CreateString(company), fbb.CreateString(processor_->RouteFor(company, kind)),
+        fbb.CreateString(event_.event_id), fbb.CreateString(company), fbb.CreateString(processor_->router_.Route(company, kind)),
         kind, order_->next_cmd_seq++, fbb.CreateString(business_key), fbb.CreateVector(line_offsets), event_.priority,
         processor_->clock_->NowNanos(), fbb.CreateString(order_->currency));
     FinishErpCommandBuffer(fbb, cmd);
-    SeqKey(&processor_->key_, partition_->id(), partition_->next_outbox_seq++);
-    partition_->counters_dirty = true;
-    batch_->Put(Table::kOutbox, processor_->key_,
-                std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()));
+    processor_->AppendToOutbox(
+        partition_, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), batch_);
     Bump(processor_->stats_->commands_emitted);
   }
 
@@ -59,7 +57,7 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
 };
 
 EventProcessor::EventProcessor(const EngineOptions& options, StateStore* store, const Clock* clock, WorkerStats* stats)
-    : options_(options), store_(store), clock_(clock), stats_(stats), fbb_(1024), state_fbb_(1024) {}
+    : options_(options), router_(options.routing), store_(store), clock_(clock), stats_(stats), fbb_(1024), state_fbb_(1024) {}
 
 Status EventProcessor::Recover(Partition* p) {
   MetaCountersKey(&key_, p->id());
@@ -135,13 +133,12 @@ std::string_view EventProcessor::CompanyCode(const OrderState& order, const Even
   return order.accepted && !order.company_code.empty() ? std::string_view(order.company_code) : e.company_code;
 }
 
-std::string_view EventProcessor::RouteFor(std::string_view company_code, CommandKind kind) const {
-  for (const RouteRule& r : options_.routing.rules) {
-    if ((r.company_code == "*" || r.company_code == company_code) && (!r.match_kind || r.kind == kind)) {
-      return r.target;
-    }
-  }
-  return options_.routing.default_target;
+uint64_t EventProcessor::AppendToOutbox(Partition* p, std::string_view erp_command, StoreBatch* batch) {
+  const uint64_t seq = p->next_outbox_seq++;
+  p->counters_dirty = true;
+  SeqKey(&key_, p->id(), seq);
+  batch->Put(Table::kOutbox, key_, erp_command);
+  return seq;
 }
 
 Verdict EventProcessor::Decide(const OrderState& order, const EventView& e) const {
@@ -160,7 +157,7 @@ Verdict EventProcessor::Decide(const OrderState& order, const EventView& e) cons
   if (v.kind != Verdict::Kind::kApply) return v;
   std::string_view company = CompanyCode(order, e);
   for (uint8_t i = 0; i < rule->emits_count; ++i) {
-    if (RouteFor(company, rule->emits[i]).empty()) {
+    if (router_.Route(company, rule->emits[i]).empty()) {
       return Verdict::Exception(FailureClass::kBusinessRule, "no_route:company_code '" + std::string(company) + "'");
     }
   }
@@ -219,15 +216,15 @@ void EventProcessor::RecordException(Partition* p, const EventView& e, std::stri
   Bump(stats_->events_excepted);
 }
 
-void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t received_at_ns, StoreBatch* batch,
-                             EventOutcome* outcome, std::string* reason) {
+void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t received_at_ns, bool replay,
+                             StoreBatch* batch, EventOutcome* outcome, std::string* reason) {
   Bump(stats_->events_processed);
   reason->clear();
   const EventView e = MakeEventView(GetEnvelope(envelope.data()));
 
   // 1. Exact duplicate: the same event_id within the dedup window.
   uint64_t seen_fingerprint = 0;
-  if (SeenEventId(p, e.event_id, &seen_fingerprint)) {
+  if (!replay && SeenEventId(p, e.event_id, &seen_fingerprint)) {
     if (seen_fingerprint == e.fingerprint) {
       Bump(stats_->duplicates_exact);
       *outcome = EventOutcome::kDuplicateExact;

@@ -21,6 +21,7 @@
 #include "engine/inbound_event.h"
 #include "engine/lifecycle_rules.h"
 #include "engine/partition.h"
+#include "engine/router.h"
 #include "engine/state_store.h"
 #include "flatbuffers/flatbuffers.h"
 
@@ -38,9 +39,13 @@ class EventProcessor {
   Status Recover(Partition* partition);
 
   // Processes one validated envelope of `partition`, adding its effects to `batch`.
-  // Sets *outcome and *reason (empty for kApplied).
-  void Process(Partition* partition, std::string_view envelope, int64_t received_at_ns, StoreBatch* batch,
-               EventOutcome* outcome, std::string* reason);
+  // Sets *outcome and *reason (empty for kApplied). `replay` skips the exact-dedup check
+  // (a deliberate re-drive of a known event_id); business dedup still applies.
+  void Process(Partition* partition, std::string_view envelope, int64_t received_at_ns, bool replay,
+               StoreBatch* batch, EventOutcome* outcome, std::string* reason);
+
+  // Appends an ErpCommand to the partition's outbox in `batch`; returns its outbox_seq.
+  uint64_t AppendToOutbox(Partition* partition, std::string_view erp_command, StoreBatch* batch);
 
   // Moves parked events whose deadline passed to the exception queue. Returns how many.
   size_t ExpireParked(Partition* partition, int64_t now_ns, StoreBatch* batch);
@@ -72,11 +77,10 @@ class EventProcessor {
   void AdjustParked(Partition* p, int64_t delta);
   // Re-evaluates the order's parked events until none makes progress.
   void RunParked(Partition* p, CachedOrder* order, StoreBatch* batch);
-  // The target for commands of `kind` for this order, or empty if unroutable.
-  std::string_view RouteFor(std::string_view company_code, CommandKind kind) const;
   static std::string_view CompanyCode(const OrderState& order, const EventView& e);
 
   const EngineOptions& options_;
+  const Router router_;
   StateStore* const store_;
   const Clock* const clock_;
   WorkerStats* const stats_;

@@ -13,8 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <utility>
+
+#include "engine/partition_task.h"
 
 namespace ordersync {
 
@@ -97,6 +100,11 @@ struct InboundEvent {
   ResultSink* sink = nullptr;  // may be null (fire-and-forget)
   uint64_t cookie = 0;         // handed back to the sink
   uint32_t partition = 0;      // set by Engine::Submit
+  // A re-drive of an event already seen (exception replay): skips the exact-dedup check
+  // on event_id; business dedup still applies, so a fact is never applied twice.
+  bool replay = false;
+  // Internal: a PartitionTask travelling the same queue (Engine::SubmitTask).
+  std::unique_ptr<PartitionTask> task;
 };
 
 }  // namespace ordersync

@@ -17,6 +17,26 @@ int64_t SteadyNowNs() {
 
 }  // namespace
 
+// What a PartitionTask sees of its partition while it runs.
+class Worker::TaskContext final : public PartitionContext {
+ public:
+  TaskContext(EventProcessor* processor, Partition* partition, StoreBatch* batch, StateStore* store)
+      : processor_(processor), partition_(partition), batch_(batch), store_(store) {}
+  uint32_t partition() const override { return partition_->id(); }
+  StoreBatch* batch() override { return batch_; }
+  StateStore* store() override { return store_; }
+  uint64_t AppendToOutbox(std::string_view erp_command) override {
+    return processor_->AppendToOutbox(partition_, erp_command, batch_);
+  }
+  uint64_t next_outbox_seq() const override { return partition_->next_outbox_seq; }
+
+ private:
+  EventProcessor* processor_;
+  Partition* partition_;
+  StoreBatch* batch_;
+  StateStore* store_;
+};
+
 Worker::Worker(uint32_t index, const EngineOptions& options, StateStore* store, const Clock* clock,
                const std::vector<std::unique_ptr<Partition>>* partitions, std::atomic<uint32_t>* depths,
                OutboxListener* outbox_listener)
@@ -99,7 +119,13 @@ void Worker::Run() {
       r.sink = ev.sink;
       r.cookie = ev.cookie;
       r.partition = ev.partition;
-      processor_.Process(p, ev.bytes.view(), ev.received_at_ns, batch_.get(), &r.outcome, &r.reason);
+      r.is_task = ev.task != nullptr;
+      if (r.is_task) {
+        TaskContext context(&processor_, p, batch_.get(), store_);
+        ev.task->Run(context);
+        continue;
+      }
+      processor_.Process(p, ev.bytes.view(), ev.received_at_ns, ev.replay, batch_.get(), &r.outcome, &r.reason);
     }
     bool expired = false;
     if (steady_now >= next_expiry_check_ns_) {
@@ -135,6 +161,11 @@ void Worker::CommitBatch(size_t events) {
   }
   for (size_t i = 0; i < events; ++i) {
     PendingResult& r = results_[i];
+    if (r.is_task) {
+      items_[i].task->Done(s);
+      items_[i] = InboundEvent();
+      continue;
+    }
     if (!s.ok()) {
       r.outcome = EventOutcome::kStoreError;
       r.reason = s.ToString();

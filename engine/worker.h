@@ -46,7 +46,8 @@ class Worker {
   // Processes everything already queued, commits, and stops the thread.
   void StopAndJoin();
 
-  // Hands an event to this worker. The caller has already counted it in depths[partition].
+  // Hands an event to this worker. The caller has already counted it in depths[partition]
+  // (unless it carries a task: tasks are not subject to admission).
   void Enqueue(InboundEvent&& event, bool same_day);
 
   const WorkerStats& stats() const { return stats_; }
@@ -58,7 +59,9 @@ class Worker {
     uint32_t partition = 0;
     EventOutcome outcome = EventOutcome::kApplied;
     std::string reason;
+    bool is_task = false;
   };
+  class TaskContext;
 
   void Run();
   // Moves up to `max` queued events (SameDay first) into items_[offset...].
