@@ -256,6 +256,15 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const StorageOptions& o
 
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const StorageOptions& options,
                                                          WallClockNs clock) {
+  return OpenImpl(options, std::move(clock), /*read_only=*/false);
+}
+
+Result<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenReadOnly(const StorageOptions& options) {
+  return OpenImpl(options, &SystemWallClockNs, /*read_only=*/true);
+}
+
+Result<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenImpl(const StorageOptions& options,
+                                                             WallClockNs clock, bool read_only) {
   const std::string& dir = options.data_dir;
   if (dir.empty()) return Status::InvalidArgument("rocksdb open: storage.data_dir is empty");
   if (options.block_cache_mb == 0) {
@@ -273,6 +282,9 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const StorageOptions& o
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     return Status::IOError("rocksdb open: data_dir '" + dir + "' exists and is not a directory");
+  }
+  if (read_only && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    return Status::NotFound("rocksdb open: no ordersync data in '" + dir + "'");
   }
   fs::create_directories(dir, ec);
   if (ec) {
@@ -311,8 +323,10 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const StorageOptions& o
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw_db);
-  if (!s.ok()) return FromRocks(s, "rocksdb open '" + dir + "'");
+  rocksdb::Status s = read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw_db)
+                          : rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw_db);
+  if (!s.ok()) return FromRocks(s, std::string(read_only ? "rocksdb open (read-only) '" : "rocksdb open '") + dir + "'");
   std::unique_ptr<rocksdb::DB> db(raw_db);
 
   std::array<rocksdb::ColumnFamilyHandle*, kTableCount> tables{};

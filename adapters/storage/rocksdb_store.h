@@ -54,6 +54,10 @@ class RocksDbStore : public StateStore {
   static Result<std::unique_ptr<RocksDbStore>> Open(const StorageOptions& options,
                                                     WallClockNs clock);
 
+  // Opens an existing database for reading only, e.g. for CLI inspection while an engine
+  // runs on it (RocksDB allows that): sees the data as of the open; Write fails.
+  // NotFound if the directory holds no database.
+  static Result<std::unique_ptr<RocksDbStore>> OpenReadOnly(const StorageOptions& options);
   // Closes the database. Memtables of writes made with kNone are flushed first.
   ~RocksDbStore() override;
 
@@ -78,6 +82,8 @@ class RocksDbStore : public StateStore {
   const std::string& data_dir() const { return data_dir_; }
 
  private:
+  static Result<std::unique_ptr<RocksDbStore>> OpenImpl(const StorageOptions& options, WallClockNs clock,
+                                                        bool read_only);
   RocksDbStore(std::string data_dir, std::unique_ptr<rocksdb::DB> db,
                std::vector<rocksdb::ColumnFamilyHandle*> handles,
                std::array<rocksdb::ColumnFamilyHandle*, kTableCount> tables);

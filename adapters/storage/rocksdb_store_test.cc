@@ -136,6 +136,21 @@ TEST_F(RocksDbStoreTest, PutGetDeleteAcrossTablesInOneBatch) {
   EXPECT_EQ(GetOrStatus(Table::kMeta, "m"), "counters");
 }
 
+TEST_F(RocksDbStoreTest, ReadOnlyOpenSeesDataWhileTheWriterHasItOpenAndCannotWrite) {
+  PutOne(Table::kOrders, "k", "v1");
+  auto reader = RocksDbStore::OpenReadOnly(options_);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::string value;
+  ASSERT_TRUE((*reader)->Get(Table::kOrders, "k", &value).ok());
+  EXPECT_EQ(value, "v1");
+  auto batch = (*reader)->NewBatch();
+  batch->Put(Table::kOrders, "k", "v2");
+  EXPECT_FALSE((*reader)->Write(batch.get(), Durability::kWal).ok());
+  StorageOptions missing = options_;
+  missing.data_dir = dir_.path() + "/nothing-here";
+  EXPECT_TRUE(RocksDbStore::OpenReadOnly(missing).status().IsNotFound());
+}
+
 TEST_F(RocksDbStoreTest, GetOfAbsentKeyIsNotFound) {
   std::string value = "untouched";
   Status s = store_->Get(Table::kDedup, "nope", &value);
