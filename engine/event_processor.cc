@@ -40,7 +40,8 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
         fbb, fbb.CreateString(command_id_), fbb.CreateString(order_->order_id), fbb.CreateString(event_.correlation_id),
         fbb.CreateString(event_.event_id), fbb.CreateString(company), fbb.CreateString(processor_->router_.Route(company, kind)),
         kind, order_->next_cmd_seq++, fbb.CreateString(business_key), fbb.CreateVector(line_offsets), event_.priority,
-        processor_->clock_->NowNanos(), fbb.CreateString(order_->currency));
+        processor_->clock_->NowNanos(), fbb.CreateString(order_->currency), event_.occurred_at_ns,
+        order_->accepted_at_ns);
     FinishErpCommandBuffer(fbb, cmd);
     processor_->AppendToOutbox(
         partition_, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), batch_);
