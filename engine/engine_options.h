@@ -78,6 +78,10 @@ struct EngineOptions {
   // How long an order's state is kept after its last change (business deduplication
   // and late events rely on it). Default: 90 days.
   uint64_t order_retention_s = 90 * 24 * 3600;
+  // Keep each order's timeline (every event and its outcome, every command) for
+  // `ordersync trace`, expiring with the order. Costs one small write per event and per
+  // command. Default: true.
+  bool journal = true;
   // How long an event may stay parked waiting for its prerequisite before it becomes a
   // missing_prerequisite exception, per milestone kind (index = Milestone value; 0 =
   // use park_timeout_s). Default: 600 s for all.

@@ -43,6 +43,18 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
         processor_->clock_->NowNanos(), fbb.CreateString(order_->currency), event_.occurred_at_ns,
         order_->accepted_at_ns);
     FinishErpCommandBuffer(fbb, cmd);
+    if (processor_->options_.journal) {
+      JournalRecord r;
+      r.kind = storage::JournalKind::CommandIssued;
+      r.at_ns = processor_->clock_->NowNanos();
+      r.event_id = event_.event_id;
+      r.correlation_id = event_.correlation_id;
+      r.command_id = command_id_;
+      r.command_kind = static_cast<uint8_t>(kind);
+      r.order_cmd_seq = order_->next_cmd_seq - 1;
+      r.target = processor_->router_.Route(company, kind);
+      processor_->journal_.Append(partition_->id(), order_->order_id, r, processor_->JournalExpiry(), batch_);
+    }
     processor_->AppendToOutbox(
         partition_, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), batch_);
     Bump(processor_->stats_->commands_emitted);
@@ -222,6 +234,45 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   Bump(stats_->events_processed);
   reason->clear();
   const EventView e = MakeEventView(GetEnvelope(envelope.data()));
+  CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason);
+  JournalEvent(p, storage::JournalKind::EventReceived, e, order != nullptr ? &order->state : nullptr, received_at_ns,
+               *outcome, *reason, batch);
+}
+
+int64_t EventProcessor::JournalExpiry() const {
+  return clock_->NowNanos() + static_cast<int64_t>(options_.order_retention_s) * kNanosPerSecond;
+}
+
+void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const EventView& e, const OrderState* order,
+                                  int64_t received_at_ns, EventOutcome outcome, std::string_view reason,
+                                  StoreBatch* batch) {
+  if (!options_.journal) return;
+  JournalRecord r;
+  r.kind = kind;
+  r.at_ns = clock_->NowNanos();
+  r.event_id = e.event_id;
+  r.source = e.source;
+  r.correlation_id = e.correlation_id;
+  r.milestone = static_cast<uint8_t>(e.kind);
+  r.occurred_at_ns = e.occurred_at_ns;
+  r.received_at_ns = received_at_ns;
+  r.outcome = EventOutcomeName(outcome);
+  r.reason = reason;
+  if (order != nullptr) {
+    for (const LineState& l : order->lines) {
+      r.ordered += l.ordered;
+      r.reserved += l.reserved;
+      r.picked += l.picked;
+      r.shipped += l.shipped;
+      r.returned += l.returned;
+    }
+  }
+  journal_.Append(p->id(), e.order_id, r, JournalExpiry(), batch);
+}
+
+CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std::string_view envelope,
+                                          int64_t received_at_ns, bool replay, StoreBatch* batch,
+                                          EventOutcome* outcome, std::string* reason) {
 
   // 1. Exact duplicate: the same event_id within the dedup window.
   uint64_t seen_fingerprint = 0;
@@ -230,13 +281,13 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
       Bump(stats_->duplicates_exact);
       *outcome = EventOutcome::kDuplicateExact;
       *reason = "exact";
-      return;
+      return nullptr;
     }
     RecordException(p, e, envelope, "dedup", FailureClass::kConflictingDuplicate,
                     "event_id_reused:same event_id, different content", batch);
     *outcome = EventOutcome::kExcepted;
     *reason = "conflicting_duplicate:event_id_reused";
-    return;
+    return nullptr;
   }
 
   // 2. Business duplicate: the same fact (order + kind + business key), applied or parked.
@@ -256,7 +307,7 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
       Bump(stats_->duplicates_business);
       *outcome = EventOutcome::kDuplicateBusiness;
       *reason = "business";
-      return;
+      return order;
     }
     RecordException(p, e, envelope, "dedup", FailureClass::kConflictingDuplicate,
                     "business_key_conflict:" + std::string(EnumNameMilestone(e.kind)) + " '" +
@@ -264,7 +315,7 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
                     batch);
     *outcome = EventOutcome::kExcepted;
     *reason = "conflicting_duplicate:business_key_conflict";
-    return;
+    return order;
   }
 
   // 3. Sequencing, lifecycle, routing.
@@ -282,13 +333,13 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
                         "too_many_parked:order has " + std::to_string(kMaxParkedPerOrder) + " parked events", batch);
         *outcome = EventOutcome::kExcepted;
         *reason = "business_rule:too_many_parked";
-        return;
+        return order;
       }
       Park(p, order, e, envelope, v.waiting_for, received_at_ns, batch);
       Bump(stats_->events_parked);
       *outcome = EventOutcome::kParked;
       reason->assign("missing_prerequisite:").append(PrerequisiteName(v.waiting_for));
-      return;  // nothing changed that could unpark others
+      return order;  // nothing changed that could unpark others
     case Verdict::Kind::kException: {
       RecordException(p, e, envelope, "lifecycle", v.failure_class, v.reason, batch);
       // An excepted event still consumes its sequence number, or its source would stall.
@@ -303,6 +354,7 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
     }
   }
   if (!order->state.parked.empty()) RunParked(p, order, batch);
+  return order;
 }
 
 bool EventProcessor::LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id,
@@ -347,11 +399,17 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
       if (v.kind == Verdict::Kind::kApply) {
         Apply(p, order, e, batch);
         Bump(stats_->events_unparked);
+        JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kApplied, "unparked",
+                     batch);
       } else {
         RecordException(p, e, resolved.envelope, "lifecycle", v.failure_class, v.reason, batch);
         if (e.source_seq > 0 && e.source_seq == order->state.LastSeq(e.source) + 1) {
           order->state.SetLastSeq(e.source, e.source_seq);
         }
+        reason_scratch_.assign(FailureClassName(v.failure_class)).push_back(':');
+        reason_scratch_.append(v.reason);
+        JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kExcepted,
+                     reason_scratch_, batch);
       }
       p->MarkDirty(order);
       progressed = true;
@@ -378,8 +436,10 @@ size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* ba
       if (!ref.envelope.empty()) e = MakeEventView(GetEnvelope(ref.envelope.data()));
       e.order_id = d.order_id;
       e.event_id = ref.event_id;
-      RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite,
-                      "missing_prerequisite:" + ref.waiting_for, batch);
+      reason_scratch_ = "missing_prerequisite:" + ref.waiting_for;
+      RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite, reason_scratch_, batch);
+      JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kExcepted,
+                   reason_scratch_, batch);
       p->MarkDirty(order);
       AdjustParked(p, -1);
       Bump(stats_->park_timeouts);

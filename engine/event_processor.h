@@ -19,6 +19,7 @@
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
 #include "engine/inbound_event.h"
+#include "engine/journal.h"
 #include "engine/lifecycle_rules.h"
 #include "engine/partition.h"
 #include "engine/router.h"
@@ -71,6 +72,14 @@ class EventProcessor {
             int64_t received_at_ns, StoreBatch* batch);
   void RecordException(Partition* p, const EventView& e, std::string_view envelope, std::string_view stage,
                        FailureClass failure_class, std::string_view reason, StoreBatch* batch);
+  // Processes one event; returns its order (null if it was not loaded).
+  CachedOrder* ProcessEvent(Partition* p, const EventView& e, std::string_view envelope, int64_t received_at_ns,
+                            bool replay, StoreBatch* batch, EventOutcome* outcome, std::string* reason);
+  // When a journal entry written now expires.
+  int64_t JournalExpiry() const;
+  // Appends a journal entry about event `e` (no-op when the journal is off).
+  void JournalEvent(Partition* p, storage::JournalKind kind, const EventView& e, const OrderState* order,
+                    int64_t received_at_ns, EventOutcome outcome, std::string_view reason, StoreBatch* batch);
   // Reads a parked event's envelope from the parked table. False if absent or unreadable.
   bool LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id, std::string* envelope);
   // Keeps the partition's parked count and the worker's parked gauge in step.
@@ -87,6 +96,8 @@ class EventProcessor {
   // Scratch space reused across events: no allocation in the steady state.
   std::string key_;
   std::string value_;
+  std::string reason_scratch_;
+  JournalWriter journal_;
   flatbuffers::FlatBufferBuilder fbb_;
   flatbuffers::FlatBufferBuilder state_fbb_;
 };

@@ -2,6 +2,8 @@
 // the real engine on a real RocksDB store (tests/support/engine_harness.h).
 #include <gtest/gtest.h>
 
+#include "engine/journal.h"
+#include "engine/keys.h"
 #include "engine/lifecycle_rules.h"
 #include "tests/support/engine_harness.h"
 
@@ -314,6 +316,36 @@ TEST(LifecycleCommandTest, CommandsCarryIdsCorrelationAndLines) {
   EXPECT_EQ(commands[1].command_id, "O1/AL/R1");
   EXPECT_EQ(commands[1].first_line_qty, 10);
   EXPECT_EQ(commands[1].caused_by_event_id, "e2");
+}
+
+TEST(LifecycleJournalTest, TimelineRecordsEventsOutcomesAndCommandsInOrder) {
+  EngineHarness h;
+  h.Send(Reserved("O1", "e2", "R1", L(4)));             // parked: order not yet accepted
+  h.clock().Advance(1000);
+  h.Send(Accepted("O1", "e1", L(10)));                   // applied; unparks e2
+  h.clock().Advance(1000);
+  h.Send(Accepted("O1", "e1", L(10)));                   // exact duplicate
+  std::string lower, upper, value;
+  JournalOrderRange(h.engine().PartitionFor("O1"), "O1", &lower, &upper);
+  std::vector<std::string> lines;
+  for (auto it = h.store().NewIterator(Table::kJournal, lower, upper); it->Valid(); it->Next()) {
+    value.assign(it->value().substr(8));
+    const auto* j = flatbuffers::GetRoot<storage::JournalEntry>(value.data());
+    std::string line = storage::EnumNameJournalKind(j->kind());
+    if (j->event_id()) line += " " + j->event_id()->str();
+    if (j->outcome()) line += " " + j->outcome()->str();
+    if (j->command_id()) line += " " + j->command_id()->str() + " #" + std::to_string(j->order_cmd_seq());
+    if (j->kind() == storage::JournalKind::EventResolved) line += " reserved=" + std::to_string(j->reserved());
+    lines.push_back(line);
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "EventReceived e2 parked",
+                       "CommandIssued e1 O1/SO/O1 #1",
+                       "CommandIssued e2 O1/AL/R1 #2",
+                       "EventResolved e2 applied reserved=4",
+                       "EventReceived e1 applied",
+                       "EventReceived e1 duplicate_exact",
+                   }));
 }
 
 }  // namespace

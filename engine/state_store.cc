@@ -12,6 +12,7 @@ std::string_view TableName(Table table) {
     case Table::kMeta: return "meta";
     case Table::kDeadLetters: return "dead_letters";
     case Table::kQuarantine: return "quarantine";
+    case Table::kJournal: return "journal";
     case Table::kCount: break;
   }
   return "invalid";

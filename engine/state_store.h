@@ -37,7 +37,8 @@ enum class Table : uint8_t {
   kExceptions,   // partition|exception_seq:8 -> storage.ExceptionRecord
   kMeta,         // partition|name -> counters (next outbox/exception seq)
   kDeadLetters,  // fan-out dead-letter queue (later issue)
-  kQuarantine,   // rejected inbound frames (later issue)
+  kQuarantine,   // rejected inbound frames (ingress)
+  kJournal,      // p|len|order_id|at_ns:8|uniq:8 -> [expire_at][storage.JournalEntry]
   kCount,
 };
 
@@ -48,7 +49,7 @@ std::string_view TableName(Table table);
 
 // True for tables whose values carry an expire_at prefix the store may act on.
 inline constexpr bool TableHasTtl(Table table) {
-  return table == Table::kOrders || table == Table::kDedup;
+  return table == Table::kOrders || table == Table::kDedup || table == Table::kJournal;
 }
 
 class StoreBatch {

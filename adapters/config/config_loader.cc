@@ -43,6 +43,7 @@ void VisitEngine(V& v, EngineOptions& o) {
   v.Integer("dedup_cache_capacity", o.dedup_cache_capacity, 1, kMaxCacheEntries);
   v.Integer("dedup_window_s", o.dedup_window_s, 1, kTenYearsS);
   v.Integer("order_retention_s", o.order_retention_s, 1, kTenYearsS);
+  v.Bool("journal", o.journal);
   v.Integer("park_timeout_s", o.park_timeout_s, 1, kThirtyDaysS);
   v.Table("park_timeout_by_kind_s", [&](V& t) {
     for (const EnumName<Milestone>& kind : MilestoneKindNames()) {

@@ -36,6 +36,7 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(e.dedup_cache_capacity, f.dedup_cache_capacity);
   EXPECT_EQ(e.dedup_window_s, f.dedup_window_s);
   EXPECT_EQ(e.order_retention_s, f.order_retention_s);
+  EXPECT_EQ(e.journal, f.journal);
   EXPECT_EQ(e.park_timeout_s, f.park_timeout_s);
   EXPECT_EQ(e.park_timeout_by_kind_s, f.park_timeout_by_kind_s);
   EXPECT_EQ(e.routing.default_target, f.routing.default_target);
@@ -101,6 +102,7 @@ AppConfig EveryFieldChanged() {
   c.engine.dedup_cache_capacity = 2000;
   c.engine.dedup_window_s = 3600;
   c.engine.order_retention_s = 86400;
+  c.engine.journal = false;
   c.engine.park_timeout_s = 60;
   // Index 0 is Milestone::NONE, which has no key.
   for (size_t i = 1; i < kMilestoneKinds; ++i) c.engine.park_timeout_by_kind_s[i] = 100 + i;

@@ -109,6 +109,17 @@ void TableReader::String(std::string_view key, std::string& field, StringRule ru
   field = s->get();
 }
 
+void TableReader::Bool(std::string_view key, bool& field) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return;
+  const toml::value<bool>* b = node->as_boolean();
+  if (b == nullptr) {
+    Fail(key, "true or false", *node);
+    return;
+  }
+  field = b->get();
+}
+
 void TableReader::OneOf(std::string_view key, std::string& field,
                         std::span<const std::string_view> allowed) {
   size_t index = 0;

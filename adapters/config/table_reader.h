@@ -65,6 +65,9 @@ class TableReader {
 
   void String(std::string_view key, std::string& field, StringRule rule = StringRule::kAny);
 
+  // A boolean key (true / false).
+  void Bool(std::string_view key, bool& field);
+
   // A string key that must be one of `allowed`.
   void OneOf(std::string_view key, std::string& field, std::span<const std::string_view> allowed);
 

@@ -42,6 +42,8 @@ class TableWriter {
     AddLine(key, Quote(field));
   }
 
+  void Bool(std::string_view key, bool& field) { AddLine(key, field ? "true" : "false"); }
+
   void OneOf(std::string_view key, std::string& field,
              std::span<const std::string_view> /*allowed*/) {
     AddLine(key, Quote(field));

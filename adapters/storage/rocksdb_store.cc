@@ -63,6 +63,7 @@ TableProfile ProfileOf(Table table) {
       profile.queue = true;
       break;
     case Table::kQuarantine:  // append-only, rarely read
+    case Table::kJournal:     // append-only per order, expires with the order (TTL)
     case Table::kCount:
       break;
   }

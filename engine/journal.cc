@@ -1,0 +1,64 @@
+#include "engine/journal.h"
+
+#include <chrono>
+
+#include "engine/coding.h"
+#include "engine/keys.h"
+
+namespace ordersync {
+
+std::atomic<uint64_t> JournalWriter::next_uniq_{
+    static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count())};
+
+void JournalOrderRange(uint32_t partition, std::string_view order_id, std::string* lower, std::string* upper) {
+  ParkedOrderPrefix(lower, partition, order_id);  // same p|len|order_id prefix layout
+  *upper = *lower;
+  upper->append(16, '\xff');
+}
+
+void JournalWriter::Append(uint32_t partition, std::string_view order_id, const JournalRecord& r, int64_t expire_at_ns,
+                           StoreBatch* batch) {
+  fbb_.Clear();
+  auto str = [this](std::string_view s) { return s.empty() ? 0 : fbb_.CreateString(s.data(), s.size()); };
+  auto event_id = str(r.event_id);
+  auto source = str(r.source);
+  auto correlation_id = str(r.correlation_id);
+  auto outcome = str(r.outcome);
+  auto reason = str(r.reason);
+  auto command_id = str(r.command_id);
+  auto target = str(r.target);
+  auto document = str(r.erp_document_id);
+  storage::JournalEntryBuilder b(fbb_);
+  b.add_kind(r.kind);
+  b.add_at_ns(r.at_ns);
+  b.add_event_id(event_id);
+  b.add_source(source);
+  b.add_correlation_id(correlation_id);
+  b.add_milestone(r.milestone);
+  b.add_occurred_at_ns(r.occurred_at_ns);
+  b.add_received_at_ns(r.received_at_ns);
+  b.add_outcome(outcome);
+  b.add_reason(reason);
+  b.add_command_id(command_id);
+  b.add_command_kind(r.command_kind);
+  b.add_order_cmd_seq(r.order_cmd_seq);
+  b.add_target(target);
+  b.add_attempt(r.attempt);
+  b.add_erp_document_id(document);
+  b.add_ordered(r.ordered);
+  b.add_reserved(r.reserved);
+  b.add_picked(r.picked);
+  b.add_shipped(r.shipped);
+  b.add_returned(r.returned);
+  fbb_.Finish(b.Finish());
+
+  ParkedOrderPrefix(&key_, partition, order_id);
+  PutBigEndian64(&key_, static_cast<uint64_t>(r.at_ns));
+  PutBigEndian64(&key_, next_uniq_.fetch_add(1, std::memory_order_relaxed));
+  value_.clear();
+  PutFixed64(&value_, static_cast<uint64_t>(expire_at_ns));
+  value_.append(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize());
+  batch->Put(Table::kJournal, key_, value_);
+}
+
+}  // namespace ordersync
