@@ -4,6 +4,7 @@
 //   BM_Engine_ApplyHotOrders   every order stays in the hot-order cache
 //   BM_Engine_ApplyColdOrders  the cache holds ~1 order per partition: every event reads
 //                              its order from RocksDB
+//   BM_Engine_ApplyHotOrdersNoJournal  hot, with engine.journal = false (trace off)
 //
 // Each iteration submits a fresh batch of realistic lifecycle events (new orders, so no
 // duplicates) and waits until all are durable. items/s = events/s.
@@ -55,7 +56,7 @@ std::vector<std::string> EncodeOrders(LifecycleGenerator& gen, size_t events, bo
   return out;
 }
 
-void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool interleaved) {
+void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool interleaved, bool journal = true) {
   const std::string dir = "/tmp/ordersync-bench-apply-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   StorageOptions so;
@@ -69,6 +70,7 @@ void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool inter
   eo.workers = 1;
   eo.order_cache_capacity = order_cache_capacity;
   eo.durability = Durability::kWal;
+  eo.journal = journal;
   auto engine = Engine::Open(eo, store->get());
   if (!engine.ok()) {
     state.SkipWithError(engine.status().ToString().c_str());
@@ -109,9 +111,13 @@ void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool inter
 
 void BM_Engine_ApplyHotOrders(benchmark::State& state) { RunApply(state, 1 << 20, /*interleaved=*/false); }
 void BM_Engine_ApplyColdOrders(benchmark::State& state) { RunApply(state, 64, /*interleaved=*/true); }
+void BM_Engine_ApplyHotOrdersNoJournal(benchmark::State& state) {
+  RunApply(state, 1 << 20, /*interleaved=*/false, /*journal=*/false);
+}
 
 BENCHMARK(BM_Engine_ApplyHotOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
 BENCHMARK(BM_Engine_ApplyColdOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_Engine_ApplyHotOrdersNoJournal)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
 
 }  // namespace
 }  // namespace ordersync
