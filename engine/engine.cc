@@ -76,11 +76,15 @@ Status Engine::Submit(InboundEvent&& event) {
   const bool same_day = envelope->priority() == Priority::SameDay;
   if (const LifecycleRule* rule = FindRule(envelope->payload_type()); rule != nullptr && rule->emits_count > 0) {
     std::string_view target = router_->Route(ToView(envelope->company_code()), rule->emits[0]);
-    if (IsTargetBlocked(target)) return Status::Busy("ERP target " + std::string(target) + " is backlogged");
+    if (IsTargetBlocked(target)) {
+      busy_target_blocked_.fetch_add(1, std::memory_order_relaxed);
+      return Status::Busy("ERP target " + std::string(target) + " is backlogged");
+    }
   }
   const uint32_t limit = options_.partition_queue_capacity + (same_day ? options_.priority_reserve : 0);
   if (depths_[p].fetch_add(1, std::memory_order_acq_rel) >= limit) {
     depths_[p].fetch_sub(1, std::memory_order_acq_rel);
+    busy_queue_full_.fetch_add(1, std::memory_order_relaxed);
     return Status::Busy("partition " + std::to_string(p) + " queue is full");
   }
   event.partition = p;
@@ -127,7 +131,14 @@ EngineStats Engine::Stats() const {
     ORDERSYNC_WORKER_COUNTERS(ORDERSYNC_SUM)
 #undef ORDERSYNC_SUM
     total.parked_now += s.parked_now.load(std::memory_order_relaxed);
+    for (size_t st = 0; st < kExceptionStages.size(); ++st) {
+      for (size_t c = 0; c < kExceptionClasses; ++c) total.exceptions[st][c] += s.exceptions[st][c].load(std::memory_order_relaxed);
+    }
+    s.commit_latency_ns.AddTo(&total.commit_latency_ns);
+    s.batch_events_hist.AddTo(&total.batch_events_hist);
   }
+  total.busy_queue_full = busy_queue_full_.load(std::memory_order_relaxed);
+  total.busy_target_blocked = busy_target_blocked_.load(std::memory_order_relaxed);
   for (uint32_t p = 0; p < options_.partitions; ++p) total.queued += depths_[p].load(std::memory_order_relaxed);
   return total;
 }

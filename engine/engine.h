@@ -77,6 +77,9 @@ class Engine {
   // Targets known to the routing table, and whether each is blocked (same index).
   std::vector<std::string> targets_;
   std::unique_ptr<std::atomic<bool>[]> target_blocked_;
+  // Submit calls answered Busy (counted on the refusal path only; see EngineStats).
+  std::atomic<uint64_t> busy_queue_full_{0};
+  std::atomic<uint64_t> busy_target_blocked_{0};
   std::atomic<bool> accepting_{false};
   std::atomic<int> submitting_{0};
 };

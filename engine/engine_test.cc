@@ -6,6 +6,7 @@
 
 #include <future>
 
+#include "engine/keys.h"
 #include "tests/support/engine_harness.h"
 
 namespace ordersync {
@@ -118,6 +119,22 @@ TEST(EngineTest, FullPartitionAnswersBusyAndSameDayUsesTheReserve) {
   EnvelopeSpec urgent = testing::Accepted("O2", "e2", OneLine());
   urgent.priority = Priority::SameDay;
   EXPECT_EQ(h.Send(urgent).outcome, EventOutcome::kApplied);
+}
+
+TEST(EngineTest, UnreadableOrderStateFailsItsEventsInsteadOfStartingAfresh) {
+  EngineHarness h;
+  h.Send(testing::Accepted("O1", "e1", OneLine()));
+  h.Restart();  // empty the order cache: the next event must read the order from the store
+  std::string key;
+  OrderKey(&key, h.engine().PartitionFor("O1"), "O1");
+  auto batch = h.store().NewBatch();
+  batch->Put(Table::kOrders, key, std::string(40, '\x7f'));  // not a valid order record
+  ASSERT_TRUE(h.store().Write(batch.get(), Durability::kWal).ok());
+  testing::SentResult r = h.Send(testing::Reserved("O1", "e2", "R1", OneLine()));
+  EXPECT_EQ(r.outcome, EventOutcome::kStoreError);
+  EXPECT_NE(r.reason.find("Corruption"), std::string::npos) << r.reason;
+  EXPECT_EQ(h.OutboxOf("O1").size(), 1u) << "no command may be issued on a guessed state";
+  EXPECT_EQ(h.Send(testing::Accepted("O2", "e3", OneLine())).outcome, EventOutcome::kApplied);
 }
 
 }  // namespace

@@ -104,33 +104,40 @@ Status EventProcessor::Recover(Partition* p) {
   return it->status();
 }
 
-CachedOrder* EventProcessor::LoadOrder(Partition* p, std::string_view order_id) {
-  if (CachedOrder* cached = p->FindOrder(order_id)) return cached;
+Status EventProcessor::LoadOrder(Partition* p, std::string_view order_id, CachedOrder** order) {
+  if ((*order = p->FindOrder(order_id)) != nullptr) return Status::OK();
   Bump(stats_->order_cache_misses);
   OrderState state;
   OrderKey(&key_, p->id(), order_id);
   int64_t expire_at = 0;
   Status s = store_->Get(Table::kOrders, key_, &value_);
-  if (s.ok()) s = DecodeOrderState(value_, &state, &expire_at);
-  if (!s.ok() || expire_at < clock_->NowNanos()) {
-    // Absent, expired (retention passed; the compaction filter will drop it) or unreadable.
-    // An unreadable order starts afresh rather than wedging its partition; the reason is
-    // logged by the caller through the stats. TODO(ops): surface corrupt orders.
-    state = OrderState();
+  if (s.ok()) {
+    // A stored order that cannot be read must not silently start afresh: that would
+    // renumber its commands. The event fails (not acknowledged) until someone looks.
+    ORDERSYNC_RETURN_IF_ERROR(DecodeOrderState(value_, &state, &expire_at));
+    if (expire_at < clock_->NowNanos()) state = OrderState();  // retention passed
+  } else if (!s.IsNotFound()) {
+    return s;
   }
   state.order_id = std::string(order_id);
-  return p->InsertOrder(std::move(state));
+  *order = p->InsertOrder(std::move(state));
+  return Status::OK();
 }
 
-bool EventProcessor::SeenEventId(Partition* p, std::string_view event_id, uint64_t* fingerprint) {
-  if (p->FindEventId(event_id, fingerprint)) return true;
+Status EventProcessor::SeenEventId(Partition* p, std::string_view event_id, bool* seen, uint64_t* fingerprint) {
+  *seen = p->FindEventId(event_id, fingerprint);
+  if (*seen) return Status::OK();
   Bump(stats_->dedup_store_lookups);
   DedupKey(&key_, p->id(), event_id);
-  if (!store_->Get(Table::kDedup, key_, &value_).ok() || value_.size() < 16) return false;
-  if (static_cast<int64_t>(DecodeFixed64(value_.data())) < clock_->NowNanos()) return false;  // window passed
+  Status s = store_->Get(Table::kDedup, key_, &value_);
+  if (s.IsNotFound()) return Status::OK();
+  ORDERSYNC_RETURN_IF_ERROR(s);
+  if (value_.size() < 16) return Status::Corruption("dedup entry of event " + std::string(event_id));
+  if (static_cast<int64_t>(DecodeFixed64(value_.data())) < clock_->NowNanos()) return Status::OK();  // window passed
   *fingerprint = DecodeFixed64(value_.data() + 8);
+  *seen = true;
   p->RememberEventId(event_id, *fingerprint);
-  return true;
+  return Status::OK();
 }
 
 void EventProcessor::RememberEventId(Partition* p, const EventView& e, StoreBatch* batch) {
@@ -227,6 +234,7 @@ void EventProcessor::RecordException(Partition* p, const EventView& e, std::stri
   batch->Put(Table::kExceptions, key_,
              std::string_view(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize()));
   Bump(stats_->events_excepted);
+  Bump(stats_->exceptions[ExceptionStageIndex(stage)][static_cast<size_t>(failure_class) % kExceptionClasses]);
 }
 
 void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t received_at_ns, bool replay,
@@ -235,6 +243,7 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   reason->clear();
   const EventView e = MakeEventView(GetEnvelope(envelope.data()));
   CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason);
+  if (*outcome == EventOutcome::kExcepted) Bump(stats_->events_excepted_on_arrival);
   JournalEvent(p, storage::JournalKind::EventReceived, e, order != nullptr ? &order->state : nullptr, received_at_ns,
                *outcome, *reason, batch);
 }
@@ -274,9 +283,21 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
                                           int64_t received_at_ns, bool replay, StoreBatch* batch,
                                           EventOutcome* outcome, std::string* reason) {
 
+  // A store read that fails leaves the event unprocessed and unacknowledged (the producer
+  // resends it); guessing "new" could apply a fact twice.
+  auto read_failed = [&](const Status& st) {
+    *outcome = EventOutcome::kStoreError;
+    *reason = st.ToString();
+    return nullptr;
+  };
+
   // 1. Exact duplicate: the same event_id within the dedup window.
   uint64_t seen_fingerprint = 0;
-  if (!replay && SeenEventId(p, e.event_id, &seen_fingerprint)) {
+  bool seen = false;
+  if (!replay) {
+    if (Status st = SeenEventId(p, e.event_id, &seen, &seen_fingerprint); !st.ok()) return read_failed(st);
+  }
+  if (seen) {
     if (seen_fingerprint == e.fingerprint) {
       Bump(stats_->duplicates_exact);
       *outcome = EventOutcome::kDuplicateExact;
@@ -291,7 +312,8 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
   }
 
   // 2. Business duplicate: the same fact (order + kind + business key), applied or parked.
-  CachedOrder* order = LoadOrder(p, e.order_id);
+  CachedOrder* order = nullptr;
+  if (Status st = LoadOrder(p, e.order_id, &order); !st.ok()) return read_failed(st);
   uint64_t fact_fingerprint = 0;
   bool fact_known = false;
   if (const Fact* f = order->state.FindFact(e.kind, e.business_key)) {
@@ -422,8 +444,9 @@ size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* ba
   size_t expired = 0;
   while (!p->deadlines.empty() && p->deadlines.top().deadline_ns <= now_ns) {
     ParkDeadline d = p->deadlines.top();
+    CachedOrder* order = nullptr;
+    if (!LoadOrder(p, d.order_id, &order).ok()) break;  // retried at the next sweep
     p->deadlines.pop();
-    CachedOrder* order = LoadOrder(p, d.order_id);
     auto& parked = order->state.parked;
     for (size_t i = 0; i < parked.size(); ++i) {
       if (parked[i].event_id != d.event_id || parked[i].deadline_ns != d.deadline_ns) continue;

@@ -61,9 +61,11 @@ class EventProcessor {
  private:
   class OutboxWriter;
 
-  CachedOrder* LoadOrder(Partition* p, std::string_view order_id);
+  // The order from the cache or the store (a fresh one if absent or past retention).
+  // Fails on a read error or an unreadable stored order.
+  Status LoadOrder(Partition* p, std::string_view order_id, CachedOrder** order);
   // Looks the event_id up in the partition cache, then the dedup table.
-  bool SeenEventId(Partition* p, std::string_view event_id, uint64_t* fingerprint);
+  Status SeenEventId(Partition* p, std::string_view event_id, bool* seen, uint64_t* fingerprint);
   void RememberEventId(Partition* p, const EventView& e, StoreBatch* batch);
   // Sequencing, lifecycle rule and routing for `e` against `order`.
   Verdict Decide(const OrderState& order, const EventView& e) const;

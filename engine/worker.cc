@@ -145,12 +145,15 @@ void Worker::CommitBatch(size_t events) {
   for (Partition* p : touched_) processor_.FinishBatch(p, batch_.get());
   const int64_t start = SteadyNowNs();
   Status s = batch_->Count() > 0 ? store_->Write(batch_.get(), options_.durability) : Status::OK();
-  Bump(stats_.commit_nanos, static_cast<uint64_t>(SteadyNowNs() - start));
+  const int64_t commit_ns = SteadyNowNs() - start;
+  Bump(stats_.commit_nanos, static_cast<uint64_t>(commit_ns));
   batch_->Clear();
   if (s.ok()) {
     for (Partition* p : touched_) processor_.BatchCommitted(p);
     Bump(stats_.batches_committed);
     Bump(stats_.batch_events, events);
+    stats_.commit_latency_ns.Record(commit_ns);
+    stats_.batch_events_hist.Record(static_cast<int64_t>(events));
   } else {
     Bump(stats_.batch_failures);
     for (Partition* p : touched_) {
