@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/metrics/observability.h"
 #include "adapters/producer/lifecycle_generator.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "engine/engine.h"
@@ -74,6 +75,14 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
       spdlog::error("cannot start the engine: {}", engine.status().ToString());
       return 1;
     }
+    // Metrics are optional here: if the port is taken (a serve running), carry on without.
+    auto observability = Observability::Start(config, engine->get(), store->get(), "demo");
+    if (observability.ok() && !(*observability)->url().empty()) {
+      std::printf("  metrics    %s (try: curl -s %s | grep ^ordersync_orders)\n\n", (*observability)->url().c_str(),
+                  (*observability)->url().c_str());
+    } else if (!observability.ok()) {
+      std::printf("  metrics    off: %s\n\n", observability.status().ToString().c_str());
+    }
     OutcomeCounter counter;
     GeneratorOptions go;
     go.seed = static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count());
@@ -130,6 +139,7 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
       }
     }
     while (counter.total() < submitted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (observability.ok()) (*observability)->Stop();
     (*engine)->Stop();
     const double secs = std::chrono::duration<double>(SteadyClock::now() - start).count();
     const EngineStats st = (*engine)->Stats();

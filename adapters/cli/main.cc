@@ -6,6 +6,14 @@
 //   ordersync config check FILE
 //   ordersync [--config FILE] validate [--json] [--max-message-bytes N] FILE...
 //   ordersync [--config FILE] demo [--seconds N] [--rate R] [--data-dir DIR]
+//   ordersync [--config FILE] trace [--json] [--data-dir DIR] ORDER_ID
+//   ordersync [--config FILE] status [--watch] [--interval S] [--url URL] [--json]
+//   ordersync keygen NAME [--dir DIR] [--force]
+//   ordersync [--config FILE] quarantine list|show ID [--data-dir DIR] [--json] ...
+//   ordersync [--config FILE] loadgen [--endpoint E] [--producers N] [--rate R] [--seconds S] ...
+//   ordersync erp-sim [--endpoint E] [--ledger F] [--transient-rate R] [--reject-rate R] ...
+//   ordersync [--config FILE] dlq list|show ID|replay|purge [--order O] [--target T] [--all] ...
+//   ordersync [--config FILE] exceptions list|replay [--order O] [--class C] [--all] ...
 //
 // Exit codes: 0 success; 2 usage or configuration error; subcommands may add their own
 // (validate: 1 = a frame was rejected).
@@ -17,8 +25,16 @@
 
 #include "adapters/cli/config_command.h"
 #include "adapters/cli/demo_command.h"
+#include "adapters/cli/dlq_command.h"
+#include "adapters/cli/erp_sim_command.h"
+#include "adapters/cli/exceptions_command.h"
 #include "adapters/cli/logging.h"
 #include "adapters/cli/serve_command.h"
+#include "adapters/cli/status_command.h"
+#include "adapters/cli/trace_command.h"
+#include "adapters/cli/keygen_command.h"
+#include "adapters/cli/loadgen_command.h"
+#include "adapters/cli/quarantine_command.h"
 #include "adapters/config/config_loader.h"
 
 #include "adapters/cli/validate_command.h"
@@ -54,6 +70,11 @@ constexpr const char* kFooter =
     "  ordersync --config my.toml serve --print-config\n"
     "  ordersync validate --json frames/*.bin         check captured milestone frames\n"
     "  ordersync demo --seconds 60                    watch the pipeline work on generated orders\n"
+    "  ordersync trace SO-1001                        an order's timeline (also on a running engine)\n"
+    "  ordersync status --watch                       throughput, queues, ERP targets, SLO health\n"
+    "  ordersync keygen server --dir /etc/ordersync   CURVE key pair for the ingress (or a producer)\n"
+    "  ordersync quarantine list                      rejected frames: why, from whom, when\n"
+    "  ordersync loadgen --seconds 30 --rate 20000    drive a running `serve` with simulated producers\n"
     "\n"
     "Exit status: 0 on success, 2 on a usage or configuration error; validate: 1 if a frame\n"
     "was rejected, 2 if a file could not be read.";
@@ -86,7 +107,11 @@ int Main(int argc, char** argv) {
       ->type_name("FILE");
 
   CLI::App* serve = app.add_subcommand(
-      "serve", "Run the engine: ingest milestones, keep order state, emit ERP commands");
+      "serve",
+      "Run the engine: ingest milestones (ZeroMQ [ingress] endpoints), keep order state, emit ERP commands.\n"
+      "SIGINT/SIGTERM stop it (the ingress answers what it took, then the engine drains). SIGHUP re-reads\n"
+      "the config file and applies [ingress.rate_limit] without dropping connections; nothing else is\n"
+      "reloadable yet (other changes are logged as needing a restart).");
   bool print_config = false;
   serve->add_flag("--print-config", print_config,
                   "Print the effective config as TOML and exit without starting");
@@ -128,6 +153,111 @@ int Main(int argc, char** argv) {
                    "Keep the demo's RocksDB here (default: a temp dir, removed afterwards)")
       ->type_name("DIR");
 
+  CLI::App* trace = app.add_subcommand(
+      "trace", "Print an order's timeline: events and outcomes, state changes, ERP commands (works on a running engine)");
+  TraceOptions trace_options;
+  trace->add_flag("--json", trace_options.json, "Print the timeline as one JSON object");
+  trace->add_option("--data-dir", trace_options.data_dir, "Data dir to read; default: [storage] data_dir")
+      ->type_name("DIR");
+  trace->add_option("ORDER_ID", trace_options.order_id, "The order to trace")->required();
+
+  CLI::App* status = app.add_subcommand(
+      "status", "Show the running engine at a glance: throughput, queues, parked/exceptions, ERP targets, SLOs");
+  StatusOptions status_options;
+  status->add_flag("--watch", status_options.watch, "Redraw every --interval seconds until interrupted");
+  status->add_option("--interval", status_options.interval_s, "Seconds between samples (rates)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  status->add_option("--url", status_options.url,
+                     "Metrics URL; default: http://<[metrics] listen_address>/metrics")
+      ->type_name("URL");
+  status->add_option("--data-dir", status_options.data_dir,
+                     "Data dir to read when the endpoint is unreachable; default: [storage] data_dir")
+      ->type_name("DIR");
+  status->add_flag("--json", status_options.json, "Print the figures as JSON");
+
+  CLI::App* keygen = app.add_subcommand(
+      "keygen", "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub, for the ingress or a producer");
+  KeygenOptions keygen_options;
+  keygen->add_option("NAME", keygen_options.name, "Key name, e.g. server or wms-east (the producer's name)")
+      ->required();
+  keygen->add_option("--dir", keygen_options.dir, "Directory to write to")->capture_default_str()->type_name("DIR");
+  keygen->add_flag("--force", keygen_options.force, "Replace existing key files");
+
+  CLI::App* quarantine = app.add_subcommand(
+      "quarantine", "Inspect rejected frames (reason, producer, time, bytes); read-only, also on a running engine");
+  quarantine->require_subcommand(1);
+  QuarantineCommandOptions quarantine_options;
+  CLI::App* quarantine_list = quarantine->add_subcommand("list", "List quarantined frames, oldest first");
+  CLI::App* quarantine_show = quarantine->add_subcommand("show", "Show one quarantined frame with a hex dump");
+  for (CLI::App* sub : {quarantine_list, quarantine_show}) {
+    sub->add_option("--data-dir", quarantine_options.data_dir, "Data dir to read; default: [storage] data_dir")
+        ->type_name("DIR");
+    sub->add_flag("--json", quarantine_options.json, "Print JSON");
+  }
+  quarantine_list->add_option("--after", quarantine_options.after, "Only records with a greater id")
+      ->type_name("ID");
+  quarantine_list->add_option("--limit", quarantine_options.limit, "Most records to print (0 = all)")
+      ->capture_default_str();
+  quarantine_show->add_option("ID", quarantine_options.id, "Record id (from list)")->required();
+  quarantine_show->add_option("--raw", quarantine_options.raw_file,
+                              "Write the frame's bytes to FILE (check it with `ordersync validate FILE`)")
+      ->type_name("FILE");
+
+  CLI::App* loadgen = app.add_subcommand(
+      "loadgen", "Drive a running `ordersync serve` with simulated warehouse producers and measure it");
+  LoadgenCommandOptions loadgen_options;
+  LoadgenOptions& lg = loadgen_options.load;
+  loadgen->add_option("--endpoint", loadgen_options.endpoint,
+                      "Ingress endpoint; default: [ingress] ack_endpoint (pull_endpoint with --push)")
+      ->type_name("ENDPOINT");
+  loadgen->add_flag("--push", lg.push, "Fire-and-forget (PUSH to the pull endpoint) instead of acknowledged");
+  loadgen->add_option("--producers", lg.producers, "Simulated producers (threads, one socket each)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  loadgen->add_option("--rate", lg.rate, "Target events/s over all producers (0 = flat out)")->capture_default_str();
+  loadgen->add_option("--seconds", lg.seconds, "How long to generate")->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  loadgen->add_option("--max-events", lg.max_events, "Stop generating after this many events (0 = no limit)")
+      ->capture_default_str();
+  loadgen->add_option("--batch", lg.batch_events, "Events per batch (message)")->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  loadgen->add_option("--window", lg.window, "Batches in flight per producer")->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+  loadgen->add_option("--ack-timeout-ms", lg.ack_timeout_ms, "Resend a batch not acknowledged within this time")
+      ->capture_default_str()->check(CLI::Range(1, 3600 * 1000));
+  loadgen->add_option("--drain-seconds", lg.drain_seconds, "After generating, wait this long for outstanding acks")
+      ->capture_default_str();
+  loadgen->add_option("--exact-dups", lg.exact_duplicate_share, "Share of events sent again as is")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--business-dups", lg.business_duplicate_share, "Share sent again under a new event_id")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--out-of-order", lg.out_of_order_share, "Share of events delivered up to 64 places late")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--malformed", lg.malformed_share, "Share of extra malformed frames (must be Rejected)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--same-day", lg.same_day_share, "Share of orders with SameDay priority")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--burst-every", lg.burst_every_s, "Seconds between bursts (0 = none; needs --rate)")
+      ->capture_default_str();
+  loadgen->add_option("--burst-seconds", lg.burst_seconds, "Length of a burst")->capture_default_str();
+  loadgen->add_option("--burst-factor", lg.burst_factor, "Rate multiplier during a burst")->capture_default_str();
+  loadgen->add_option("--seed", lg.seed, "Seed of the generated orders (different seeds, different order ids)")
+      ->capture_default_str();
+  loadgen->add_option("--curve-server-key", loadgen_options.curve_server_key, "CURVE: the server's .pub file")
+      ->type_name("FILE");
+  loadgen->add_option("--curve-key", loadgen_options.curve_key, "CURVE: this producer's .key file")
+      ->type_name("FILE");
+  loadgen->add_option("--json", loadgen_options.json_file, "Also write the summary as JSON to FILE")
+      ->type_name("FILE");
+  loadgen->add_flag("--quiet", loadgen_options.quiet, "No progress lines");
+
+  ErpSimCommandOptions erp_sim_options;
+  CLI::App* erp_sim = AddErpSimSubcommand(app, &erp_sim_options);
+  DlqCommandOptions dlq_options;
+  AddDlqSubcommand(app, &dlq_options);
+  ExceptionsCommandOptions exceptions_options;
+  AddExceptionsSubcommand(app, &exceptions_options);
+
   // Set after the subcommands are added: they would inherit it and repeat it in their --help.
   app.footer(kFooter);
 
@@ -140,6 +270,11 @@ int Main(int argc, char** argv) {
 
   if (*check) return RunConfigCheck(check_path, std::cout, std::cerr);
   if (*show && show_default) return RunConfigShowDefault(std::cout);
+  if (*keygen) return RunKeygen(keygen_options, std::cout, std::cerr);
+  if (*erp_sim) {
+    SetUpLogging(LogOptions{});
+    return RunErpSim(erp_sim_options);
+  }
 
   AppConfig effective;
   if (!LoadEffectiveConfig(config_path, &effective)) return kUsageError;
@@ -149,12 +284,21 @@ int Main(int argc, char** argv) {
     if (print_config) return RunConfigShow(effective, ConfigSource(config_path), std::cout);
     SetUpLogging(effective.log);
     spdlog::info("using config: {}", ConfigSource(config_path));
-    return RunServe(effective);
+    return RunServe(effective, config_path);
   }
   if (*validate) {
     ValidatorOptions options = effective.engine.validation;
     if (max_bytes_option->count() > 0) options.max_message_bytes = max_message_bytes;
     return RunValidateCommand(validate_files, validate_json, options, std::cout);
+  }
+  if (*trace) return RunTrace(effective, trace_options, std::cout, std::cerr);
+  if (*quarantine_list) return RunQuarantineList(effective, quarantine_options, std::cout, std::cerr);
+  if (*quarantine_show) return RunQuarantineShow(effective, quarantine_options, std::cout, std::cerr);
+  if (*loadgen) return RunLoadgenCommand(effective, loadgen_options, std::cout, std::cerr);
+  if (*status) return RunStatus(effective, status_options, std::cout, std::cerr);
+  if (!dlq_options.action.empty()) return RunDlqCommand(effective, dlq_options, std::cout, std::cerr);
+  if (!exceptions_options.action.empty()) {
+    return RunExceptionsCommand(effective, exceptions_options, std::cout, std::cerr);
   }
   if (*demo) {
     SetUpLogging(effective.log);

@@ -4,6 +4,8 @@
 // Thread-safety: call once, from the main thread.
 #pragma once
 
+#include <string>
+
 #include "adapters/config/app_config.h"
 
 namespace ordersync {
@@ -12,7 +14,8 @@ namespace ordersync {
 // at info level, so every run's log starts with what it was started with.
 void LogStartupBanner(const AppConfig& config);
 
-// Runs until the engine stops; returns the process exit code.
-int RunServe(const AppConfig& config);
+// Runs until the engine stops; returns the process exit code. `config_path` is re-read on
+// SIGHUP to apply new rate limits ("" = the built-in default).
+int RunServe(const AppConfig& config, const std::string& config_path = "");
 
 }  // namespace ordersync

@@ -12,6 +12,10 @@
 
 #include <string>
 
+#include "adapters/admin/admin_options.h"
+#include "adapters/erp/erp_options.h"
+#include "adapters/ingress/ingress_options.h"
+#include "adapters/metrics/metrics_options.h"
 #include "adapters/storage/storage_options.h"
 #include "engine/engine_options.h"
 
@@ -25,6 +29,13 @@ struct LogOptions {
   // "text": one human-readable line per record. "json": one JSON object per line
   // (ts, level, msg) for log shippers. Default: "text".
   std::string format = "text";
+  // Lines about events (rejected frames, exceptions, dead letters; adapters/metrics/
+  // event_log.h) per second, per message kind; beyond it lines are suppressed and
+  // summarised ("suppressed N messages"). 0 = unlimited. Default: 20.
+  uint32_t rate_limit_per_s = 20;
+  // Lines of one kind that may be written at once before the rate applies. 0 = one
+  // second's worth. Default: 100.
+  uint32_t rate_limit_burst = 100;
 };
 
 struct AppConfig {
@@ -32,8 +43,18 @@ struct AppConfig {
   EngineOptions engine;
   // [storage]
   StorageOptions storage;
+  // [ingress], [ingress.rate_limit] (with [[ingress.rate_limit.sources]]), [ingress.quarantine]
+  IngressOptions ingress;
   // [log]
   LogOptions log;
+  // [erp], [erp.targets.<name>] (with .retry, .circuit_breaker)
+  ErpOptions erp;
+  // [admin]
+  AdminOptions admin;
+  // [metrics]
+  MetricsOptions metrics;
+  // [slo]
+  SloOptions slo;
 };
 
 }  // namespace ordersync

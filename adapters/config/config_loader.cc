@@ -1,5 +1,7 @@
 #include "adapters/config/config_loader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -82,6 +84,103 @@ template <typename V>
 void VisitLog(V& v, LogOptions& o) {
   v.OneOf("level", o.level, kLogLevelNames);
   v.OneOf("format", o.format, kLogFormatNames);
+  v.Integer("rate_limit_per_s", o.rate_limit_per_s, 0, 1000000);
+  v.Integer("rate_limit_burst", o.rate_limit_burst, 0, 1000000);
+}
+
+template <typename V>
+void VisitErpTarget(V& v, ErpTargetOptions& o) {
+  v.String("endpoint", o.endpoint, StringRule::kRequired);
+  v.Integer("rate_per_s", o.rate_per_s, 1, 10 * 1000 * 1000);
+  v.Integer("burst", o.burst, 1, 10 * 1000 * 1000);
+  v.Integer("max_in_flight", o.max_in_flight, 1, 1000 * 1000);
+  v.Integer("timeout_ms", o.timeout_ms, 1, kThirtyDaysS * 1000);
+  v.Integer("outbox_high_water", o.outbox_high_water, 1, kMaxUint32);
+  v.Integer("outbox_low_water", o.outbox_low_water, 0, kMaxUint32);
+  v.Table("retry", [&](V& t) {
+    t.Integer("initial_backoff_ms", o.retry.initial_backoff_ms, 1, 3600 * 1000);
+    t.Integer("max_backoff_ms", o.retry.max_backoff_ms, 1, 24 * 3600 * 1000);
+    t.Integer("multiplier_pct", o.retry.multiplier_pct, 100, 1000);
+    t.Integer("jitter_pct", o.retry.jitter_pct, 0, 100);
+    t.Integer("max_attempts", o.retry.max_attempts, 0, kMaxUint32);
+    t.Integer("max_age_s", o.retry.max_age_s, 0, kThirtyDaysS);
+  });
+  v.Table("circuit_breaker", [&](V& t) {
+    t.Integer("consecutive_failures", o.circuit_breaker.consecutive_failures, 1, 1000 * 1000);
+    t.Integer("error_rate_pct", o.circuit_breaker.error_rate_pct, 0, 100);
+    t.Integer("window", o.circuit_breaker.window, 1, 1000 * 1000);
+    t.Integer("cooldown_ms", o.circuit_breaker.cooldown_ms, 1, 24 * 3600 * 1000);
+    t.Integer("half_open_probes", o.circuit_breaker.half_open_probes, 1, 1000);
+  });
+}
+
+// [erp.targets] is keyed by target name. LoadConfigString fills `targets` with one entry
+// per name in the document first (PrepareErpTargets), so reading and writing both walk
+// the same list.
+template <typename V>
+void VisitErp(V& v, ErpOptions& o) {
+  v.Integer("read_ahead_per_partition", o.read_ahead_per_partition, 1, 1024 * 1024);
+  v.Table("targets", [&](V& t) {
+    for (ErpTargetOptions& target : o.targets) {
+      t.Table(target.name, [&](V& x) { VisitErpTarget(x, target); });
+    }
+  });
+}
+
+template <typename V>
+void VisitAdmin(V& v, AdminOptions& o) {
+  v.String("endpoint", o.endpoint);
+  v.String("token_file", o.token_file);
+}
+
+template <typename V>
+void VisitMetrics(V& v, MetricsOptions& o) {
+  v.Bool("enabled", o.enabled);
+  v.String("listen_address", o.listen_address, StringRule::kNonEmpty);
+  v.Integer("scan_interval_s", o.scan_interval_s, 1, 3600);
+  v.Integer("scan_max_entries", o.scan_max_entries, 1, int64_t{1} << 40);
+}
+
+template <typename V>
+void VisitSlo(V& v, SloOptions& o) {
+  v.Integer("order_to_ship_s", o.order_to_ship_s, 1, kThirtyDaysS);
+  v.Integer("ship_to_invoice_s", o.ship_to_invoice_s, 1, kThirtyDaysS);
+  v.Integer("parked_s", o.parked_s, 1, kThirtyDaysS);
+  v.Integer("outbox_age_s", o.outbox_age_s, 1, kThirtyDaysS);
+}
+
+template <typename V>
+void VisitRateLimits(V& v, RateLimitOptions& o) {
+  v.Integer("global_events_per_s", o.global_events_per_s, 0, kMaxUint32);
+  v.Integer("global_burst", o.global_burst, 0, kMaxUint32);
+  v.Integer("default_events_per_s", o.default_events_per_s, 0, kMaxUint32);
+  v.Integer("default_burst", o.default_burst, 0, kMaxUint32);
+  v.Integer("max_tracked_sources", o.max_tracked_sources, 1, 10 * 1000 * 1000);
+  v.TableArray("sources", o.sources, [](V& t, SourceRateLimit& s) {
+    t.String("source", s.source, StringRule::kRequired);
+    t.Integer("events_per_s", s.events_per_s, 0, kMaxUint32);
+    t.Integer("burst", s.burst, 0, kMaxUint32);
+  });
+}
+
+template <typename V>
+void VisitIngress(V& v, IngressOptions& o) {
+  v.String("ack_endpoint", o.ack_endpoint);
+  v.String("pull_endpoint", o.pull_endpoint);
+  v.Integer("io_threads", o.io_threads, 1, 64);
+  v.Integer("max_frames_per_batch", o.max_frames_per_batch, 1, 1024 * 1024);
+  v.Integer("max_pending_batches", o.max_pending_batches, 1, 1024 * 1024);
+  v.Integer("busy_retry_after_ms", o.busy_retry_after_ms, 1, 3600 * 1000);
+  v.Integer("store_error_retry_after_ms", o.store_error_retry_after_ms, 1, 3600 * 1000);
+  v.Integer("high_water_mark", o.high_water_mark, 1, 10 * 1000 * 1000);
+  v.String("curve_secret_key_file", o.curve_secret_key_file);
+  v.String("curve_authorized_keys_dir", o.curve_authorized_keys_dir);
+  v.Table("rate_limit", [&](V& t) { VisitRateLimits(t, o.rate_limit); });
+  v.Table("quarantine", [&](V& t) {
+    t.Integer("max_entries", o.quarantine.max_entries, 1, int64_t{1} << 40);
+    t.Integer("max_bytes", o.quarantine.max_bytes, 1024, int64_t{1} << 50);
+    t.Integer("max_frame_bytes", o.quarantine.max_frame_bytes, 0, 16 * 1024 * 1024);
+  });
 }
 
 // The whole document, one line per top-level table.
@@ -91,7 +190,68 @@ void VisitAppConfig(V& v, AppConfig& c) {
   v.Table("routing", [&](V& t) { VisitRouting(t, c.engine.routing); });
   v.Table("validation", [&](V& t) { VisitValidation(t, c.engine.validation); });
   v.Table("storage", [&](V& t) { VisitStorage(t, c.storage); });
+  v.Table("ingress", [&](V& t) { VisitIngress(t, c.ingress); });
   v.Table("log", [&](V& t) { VisitLog(t, c.log); });
+  v.Table("erp", [&](V& t) { VisitErp(t, c.erp); });
+  v.Table("admin", [&](V& t) { VisitAdmin(t, c.admin); });
+  v.Table("metrics", [&](V& t) { VisitMetrics(t, c.metrics); });
+  v.Table("slo", [&](V& t) { VisitSlo(t, c.slo); });
+}
+
+// Replaces config->erp.targets with one default target per [erp.targets.<name>] table of
+// the document (values are then read by VisitErp), when the document has [erp.targets].
+void PrepareErpTargets(const toml::table& doc, AppConfig* config) {
+  const toml::table* erp = doc["erp"].as_table();
+  const toml::table* targets = erp != nullptr ? (*erp)["targets"].as_table() : nullptr;
+  if (targets == nullptr) return;
+  // toml++ keeps keys sorted; restore file order so a dump lists targets as written.
+  std::vector<std::pair<toml::source_position, std::string>> names;
+  for (const auto& [name, node] : *targets) names.emplace_back(node.source().begin, std::string(name.str()));
+  std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  config->erp.targets.clear();
+  for (auto& [position, name] : names) {
+    ErpTargetOptions target;
+    target.name = std::move(name);
+    config->erp.targets.push_back(std::move(target));
+  }
+}
+
+bool ValidTargetName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+// Checks across tables: every route names a defined ERP target, watermarks are ordered.
+Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
+  const std::string in = " (in " + std::string(origin) + ")";
+  for (const ErpTargetOptions& t : c.erp.targets) {
+    if (!ValidTargetName(t.name)) {
+      return Status::InvalidArgument("erp.targets: target name '" + t.name +
+                                     "' may use only letters, digits, '-' and '_'" + in);
+    }
+    if (t.outbox_low_water > t.outbox_high_water) {
+      return Status::InvalidArgument("erp.targets." + t.name + ".outbox_low_water: " +
+                                     std::to_string(t.outbox_low_water) + " is above outbox_high_water " +
+                                     std::to_string(t.outbox_high_water) + in);
+    }
+  }
+  auto undefined = [&](const std::string& key, const std::string& target) {
+    return Status::InvalidArgument(key + ": ERP target '" + target + "' is not defined (no [erp.targets." +
+                                   target + "] table)" + in);
+  };
+  const RoutingOptions& r = c.engine.routing;
+  if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
+    return undefined("routing.default_target", r.default_target);
+  }
+  for (size_t i = 0; i < r.rules.size(); ++i) {
+    if (c.erp.FindTarget(r.rules[i].target) == nullptr) {
+      return undefined("routing.rules[" + std::to_string(i) + "].target", r.rules[i].target);
+    }
+  }
+  return Status::OK();
 }
 
 static_assert(kMaxUint32 >= kMaxCacheEntries, "cache capacities are uint32_t");
@@ -108,11 +268,13 @@ Result<AppConfig> LoadConfigString(std::string_view toml_text, std::string_view 
                                      ": " + std::string(e.description()));
     }
     AppConfig config;
+    PrepareErpTargets(doc, &config);
     ReadContext context{std::string(origin), Status::OK()};
     TableReader root(&doc, "", &context);
     VisitAppConfig(root, config);
     root.Finish();
     if (!context.status.ok()) return context.status;
+    ORDERSYNC_RETURN_IF_ERROR(ValidateCrossReferences(config, origin));
     return config;
   } catch (const std::exception& e) {
     return Status::Internal("loading config from " + std::string(origin) + ": " + e.what());

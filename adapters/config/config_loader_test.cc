@@ -57,8 +57,73 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(a.storage.write_buffer_mb, b.storage.write_buffer_mb);
   EXPECT_EQ(a.storage.bloom_bits_per_key, b.storage.bloom_bits_per_key);
   EXPECT_EQ(a.storage.background_jobs, b.storage.background_jobs);
+  const IngressOptions& i = a.ingress;
+  const IngressOptions& j = b.ingress;
+  EXPECT_EQ(i.ack_endpoint, j.ack_endpoint);
+  EXPECT_EQ(i.pull_endpoint, j.pull_endpoint);
+  EXPECT_EQ(i.io_threads, j.io_threads);
+  EXPECT_EQ(i.max_frames_per_batch, j.max_frames_per_batch);
+  EXPECT_EQ(i.max_pending_batches, j.max_pending_batches);
+  EXPECT_EQ(i.busy_retry_after_ms, j.busy_retry_after_ms);
+  EXPECT_EQ(i.store_error_retry_after_ms, j.store_error_retry_after_ms);
+  EXPECT_EQ(i.high_water_mark, j.high_water_mark);
+  EXPECT_EQ(i.curve_secret_key_file, j.curve_secret_key_file);
+  EXPECT_EQ(i.curve_authorized_keys_dir, j.curve_authorized_keys_dir);
+  EXPECT_EQ(i.rate_limit.global_events_per_s, j.rate_limit.global_events_per_s);
+  EXPECT_EQ(i.rate_limit.global_burst, j.rate_limit.global_burst);
+  EXPECT_EQ(i.rate_limit.default_events_per_s, j.rate_limit.default_events_per_s);
+  EXPECT_EQ(i.rate_limit.default_burst, j.rate_limit.default_burst);
+  EXPECT_EQ(i.rate_limit.max_tracked_sources, j.rate_limit.max_tracked_sources);
+  ASSERT_EQ(i.rate_limit.sources.size(), j.rate_limit.sources.size());
+  for (size_t k = 0; k < i.rate_limit.sources.size(); ++k) {
+    SCOPED_TRACE("ingress.rate_limit.sources[" + std::to_string(k) + "]");
+    EXPECT_EQ(i.rate_limit.sources[k].source, j.rate_limit.sources[k].source);
+    EXPECT_EQ(i.rate_limit.sources[k].events_per_s, j.rate_limit.sources[k].events_per_s);
+    EXPECT_EQ(i.rate_limit.sources[k].burst, j.rate_limit.sources[k].burst);
+  }
+  EXPECT_EQ(i.quarantine.max_entries, j.quarantine.max_entries);
+  EXPECT_EQ(i.quarantine.max_bytes, j.quarantine.max_bytes);
+  EXPECT_EQ(i.quarantine.max_frame_bytes, j.quarantine.max_frame_bytes);
   EXPECT_EQ(a.log.level, b.log.level);
   EXPECT_EQ(a.log.format, b.log.format);
+  EXPECT_EQ(a.log.rate_limit_per_s, b.log.rate_limit_per_s);
+  EXPECT_EQ(a.log.rate_limit_burst, b.log.rate_limit_burst);
+  EXPECT_EQ(a.metrics.enabled, b.metrics.enabled);
+  EXPECT_EQ(a.metrics.listen_address, b.metrics.listen_address);
+  EXPECT_EQ(a.metrics.scan_interval_s, b.metrics.scan_interval_s);
+  EXPECT_EQ(a.metrics.scan_max_entries, b.metrics.scan_max_entries);
+  EXPECT_EQ(a.slo.order_to_ship_s, b.slo.order_to_ship_s);
+  EXPECT_EQ(a.slo.ship_to_invoice_s, b.slo.ship_to_invoice_s);
+  EXPECT_EQ(a.slo.parked_s, b.slo.parked_s);
+  EXPECT_EQ(a.slo.outbox_age_s, b.slo.outbox_age_s);
+  EXPECT_EQ(a.erp.read_ahead_per_partition, b.erp.read_ahead_per_partition);
+  ASSERT_EQ(a.erp.targets.size(), b.erp.targets.size());
+  for (size_t i = 0; i < a.erp.targets.size(); ++i) {
+    const ErpTargetOptions& t = a.erp.targets[i];
+    const ErpTargetOptions& u = b.erp.targets[i];
+    SCOPED_TRACE("erp.targets." + t.name);
+    EXPECT_EQ(t.name, u.name);
+    EXPECT_EQ(t.endpoint, u.endpoint);
+    EXPECT_EQ(t.rate_per_s, u.rate_per_s);
+    EXPECT_EQ(t.burst, u.burst);
+    EXPECT_EQ(t.max_in_flight, u.max_in_flight);
+    EXPECT_EQ(t.timeout_ms, u.timeout_ms);
+    EXPECT_EQ(t.outbox_high_water, u.outbox_high_water);
+    EXPECT_EQ(t.outbox_low_water, u.outbox_low_water);
+    EXPECT_EQ(t.retry.initial_backoff_ms, u.retry.initial_backoff_ms);
+    EXPECT_EQ(t.retry.max_backoff_ms, u.retry.max_backoff_ms);
+    EXPECT_EQ(t.retry.multiplier_pct, u.retry.multiplier_pct);
+    EXPECT_EQ(t.retry.jitter_pct, u.retry.jitter_pct);
+    EXPECT_EQ(t.retry.max_attempts, u.retry.max_attempts);
+    EXPECT_EQ(t.retry.max_age_s, u.retry.max_age_s);
+    EXPECT_EQ(t.circuit_breaker.consecutive_failures, u.circuit_breaker.consecutive_failures);
+    EXPECT_EQ(t.circuit_breaker.error_rate_pct, u.circuit_breaker.error_rate_pct);
+    EXPECT_EQ(t.circuit_breaker.window, u.circuit_breaker.window);
+    EXPECT_EQ(t.circuit_breaker.cooldown_ms, u.circuit_breaker.cooldown_ms);
+    EXPECT_EQ(t.circuit_breaker.half_open_probes, u.circuit_breaker.half_open_probes);
+  }
+  EXPECT_EQ(a.admin.endpoint, b.admin.endpoint);
+  EXPECT_EQ(a.admin.token_file, b.admin.token_file);
 }
 
 // Every leaf key of a TOML document as "dotted.path" -> value text ([[arrays]] indexed).
@@ -108,16 +173,65 @@ AppConfig EveryFieldChanged() {
   for (size_t i = 1; i < kMilestoneKinds; ++i) c.engine.park_timeout_by_kind_s[i] = 100 + i;
   c.engine.routing.default_target = "";
   c.engine.routing.rules.push_back({"DE01", true, CommandKind::CreateInvoice, "billing-eu"});
-  c.engine.routing.rules.push_back({"*", false, CommandKind::CreateSalesOrder, "erp \"main\" é"});
+  c.engine.routing.rules.push_back({"*", false, CommandKind::CreateSalesOrder, "erp_main-2"});
   c.engine.validation.max_message_bytes = 4096;
   c.engine.validation.max_lines = 50;
-  c.storage.data_dir = "/var/lib/ordersync data";
+  c.storage.data_dir = "/var/lib/ordersync \"data\" é";
   c.storage.block_cache_mb = 1024;
   c.storage.write_buffer_mb = 32;
   c.storage.bloom_bits_per_key = 0;
   c.storage.background_jobs = 8;
+  c.ingress.ack_endpoint = "tcp://127.0.0.1:9100";
+  c.ingress.pull_endpoint = "";
+  c.ingress.io_threads = 2;
+  c.ingress.max_frames_per_batch = 256;
+  c.ingress.max_pending_batches = 64;
+  c.ingress.busy_retry_after_ms = 5;
+  c.ingress.store_error_retry_after_ms = 2500;
+  c.ingress.high_water_mark = 5000;
+  c.ingress.curve_secret_key_file = "/etc/ordersync/server.key";
+  c.ingress.curve_authorized_keys_dir = "/etc/ordersync/producers";
+  c.ingress.rate_limit.global_events_per_s = 100000;
+  c.ingress.rate_limit.global_burst = 200000;
+  c.ingress.rate_limit.default_events_per_s = 5000;
+  c.ingress.rate_limit.default_burst = 6000;
+  c.ingress.rate_limit.max_tracked_sources = 50;
+  c.ingress.rate_limit.sources.push_back({"WMS-EAST", 20000, 0});
+  c.ingress.rate_limit.sources.push_back({"TMS \"eu\"", 0, 10});
+  c.ingress.quarantine.max_entries = 500;
+  c.ingress.quarantine.max_bytes = 1 << 20;
+  c.ingress.quarantine.max_frame_bytes = 0;
   c.log.level = "debug";
   c.log.format = "json";
+  c.log.rate_limit_per_s = 0;
+  c.log.rate_limit_burst = 7;
+  c.metrics.enabled = false;
+  c.metrics.listen_address = "[::1]:19464";
+  c.metrics.scan_interval_s = 30;
+  c.metrics.scan_max_entries = 5000;
+  c.slo.order_to_ship_s = 172800;
+  c.slo.ship_to_invoice_s = 7200;
+  c.slo.parked_s = 120;
+  c.slo.outbox_age_s = 900;
+  c.erp.read_ahead_per_partition = 64;
+  ErpTargetOptions& erp = c.erp.targets.at(0);  // the default target "erp", every field changed
+  erp.endpoint = "ipc:///run/erp \"a\" é.sock";
+  erp.rate_per_s = 50;
+  erp.burst = 5;
+  erp.max_in_flight = 8;
+  erp.timeout_ms = 750;
+  erp.outbox_high_water = 1000;
+  erp.outbox_low_water = 10;
+  erp.retry = {7, 8, 150, 0, 9, 60};
+  erp.circuit_breaker = {3, 0, 10, 250, 2};
+  for (const char* name : {"billing-eu", "erp_main-2"}) {
+    ErpTargetOptions t;
+    t.name = name;
+    t.endpoint = std::string("tcp://10.0.0.1:72") + (t.name == "billing-eu" ? "01" : "02");
+    c.erp.targets.push_back(t);
+  }
+  c.admin.endpoint = "tcp://0.0.0.0:7299";
+  c.admin.token_file = "/etc/ordersync/admin.token";
   return c;
 }
 
@@ -275,7 +389,9 @@ TEST(ConfigLoaderTest, RoutingRulesKeepFileOrderAndOptionalKind) {
       "[routing]\ndefault_target = \"\"\n"
       "[[routing.rules]]\ncompany_code = \"DE01\"\nkind = \"CreateInvoice\"\n"
       "target = \"billing-eu\"\n"
-      "[[routing.rules]]\ncompany_code = \"*\"\ntarget = \"erp-main\"\n",
+      "[[routing.rules]]\ncompany_code = \"*\"\ntarget = \"erp-main\"\n"
+      "[erp.targets.billing-eu]\nendpoint = \"tcp://127.0.0.1:7201\"\n"
+      "[erp.targets.erp-main]\nendpoint = \"tcp://127.0.0.1:7202\"\n",
       "x.toml");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   const RoutingOptions& routing = loaded->engine.routing;
@@ -301,6 +417,32 @@ TEST(ConfigLoaderTest, RoutingRuleErrorsNameTheRule) {
               HasSubstr("unknown key 'routing.rules[0].prio'"));
   EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"\"\ntarget = \"t\"\n"),
               HasSubstr("routing.rules[0].company_code: expected a non-empty string"));
+}
+
+TEST(ConfigLoaderTest, IngressRateLimitSourcesKeepFileOrderAndNameBadKeys) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[ingress]\nack_endpoint = \"tcp://127.0.0.1:*\"\n"
+      "[ingress.rate_limit]\ndefault_events_per_s = 100\n"
+      "[[ingress.rate_limit.sources]]\nsource = \"WMS-EAST\"\nevents_per_s = 5000\nburst = 9000\n"
+      "[[ingress.rate_limit.sources]]\nsource = \"TMS\"\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const IngressOptions& in = loaded->ingress;
+  EXPECT_EQ(in.ack_endpoint, "tcp://127.0.0.1:*");
+  EXPECT_EQ(in.pull_endpoint, "tcp://0.0.0.0:7101");  // untouched default
+  EXPECT_EQ(in.rate_limit.default_events_per_s, 100u);
+  ASSERT_EQ(in.rate_limit.sources.size(), 2u);
+  EXPECT_EQ(in.rate_limit.sources[0].source, "WMS-EAST");
+  EXPECT_EQ(in.rate_limit.sources[0].events_per_s, 5000u);
+  EXPECT_EQ(in.rate_limit.sources[0].burst, 9000u);
+  EXPECT_EQ(in.rate_limit.sources[1].source, "TMS");
+  EXPECT_EQ(in.rate_limit.sources[1].events_per_s, 0u);
+  EXPECT_THAT(LoadError("[[ingress.rate_limit.sources]]\nevents_per_s = 5\n"),
+              HasSubstr("ingress.rate_limit.sources[0]: missing required key 'source'"));
+  EXPECT_THAT(LoadError("[ingress]\nmax_frames_per_batch = 0\n"),
+              HasSubstr("ingress.max_frames_per_batch: expected an integer in 1..1048576, got 0"));
+  EXPECT_THAT(LoadError("[ingress.quarantine]\nmax_entrys = 5\n"),
+              HasSubstr("unknown key 'ingress.quarantine.max_entrys'"));
 }
 
 TEST(ConfigLoaderTest, MissingFileGivesClearError) {
@@ -358,6 +500,78 @@ TEST(ConfigLoaderTest, DumpConfigWritesSectionsInDocumentOrder) {
   EXPECT_LT(routing, log);
   EXPECT_THAT(dumped, HasSubstr("durability = \"wal\"\n"));
   EXPECT_THAT(dumped, HasSubstr("partitions = 64\n"));
+}
+
+TEST(ConfigLoaderTest, ErpTargetsTablesReplaceTheDefaultSet) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[routing]\ndefault_target = \"sap-eu\"\n"
+      "[[routing.rules]]\ncompany_code = \"US01\"\ntarget = \"d365-us\"\n"
+      "[erp.targets.sap-eu]\nendpoint = \"tcp://127.0.0.1:7201\"\nrate_per_s = 200\n"
+      "[erp.targets.sap-eu.retry]\nmax_attempts = 5\n"
+      "[erp.targets.d365-us]\nendpoint = \"tcp://127.0.0.1:7202\"\n"
+      "[erp.targets.d365-us.circuit_breaker]\ncooldown_ms = 100\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_EQ(loaded->erp.targets.size(), 2u);
+  EXPECT_EQ(loaded->erp.FindTarget("erp"), nullptr);
+  const ErpTargetOptions* sap = loaded->erp.FindTarget("sap-eu");
+  ASSERT_NE(sap, nullptr);
+  EXPECT_EQ(sap->endpoint, "tcp://127.0.0.1:7201");
+  EXPECT_EQ(sap->rate_per_s, 200u);
+  EXPECT_EQ(sap->retry.max_attempts, 5u);
+  EXPECT_EQ(sap->burst, ErpTargetOptions{}.burst);  // unset keys keep their defaults
+  const ErpTargetOptions* d365 = loaded->erp.FindTarget("d365-us");
+  ASSERT_NE(d365, nullptr);
+  EXPECT_EQ(d365->circuit_breaker.cooldown_ms, 100u);
+}
+
+TEST(ConfigLoaderTest, RouteToUndefinedErpTargetIsErrorNamingTheKey) {
+  EXPECT_THAT(LoadError("[[routing.rules]]\ncompany_code = \"DE01\"\ntarget = \"sap-eu\"\n"),
+              HasSubstr("routing.rules[0].target: ERP target 'sap-eu' is not defined"));
+  // Defining only other targets drops the default "erp", which the default route names.
+  EXPECT_THAT(LoadError("[erp.targets.sap-eu]\nendpoint = \"tcp://127.0.0.1:7201\"\n"),
+              HasSubstr("routing.default_target: ERP target 'erp' is not defined"));
+  EXPECT_THAT(LoadError("[routing]\ndefault_target = \"\"\n[erp.targets.a]\n"),
+              HasSubstr("erp.targets.a: missing required key 'endpoint'"));
+}
+
+TEST(ConfigLoaderTest, ErpTargetErrorsNameTheKey) {
+  EXPECT_THAT(LoadError("[erp.targets.erp]\nendpoint = \"tcp://x:1\"\nrate_per_s = 0\n"),
+              HasSubstr("erp.targets.erp.rate_per_s: expected an integer in 1..10000000, got 0"));
+  EXPECT_THAT(LoadError("[erp.targets.erp]\nendpoint = \"tcp://x:1\"\nrate = 5\n"),
+              HasSubstr("unknown key 'erp.targets.erp.rate'"));
+  EXPECT_THAT(LoadError("[erp.targets.erp]\nendpoint = \"tcp://x:1\"\n"
+                        "[erp.targets.erp.retry]\njitter_pct = 101\n"),
+              HasSubstr("erp.targets.erp.retry.jitter_pct: expected an integer in 0..100, got 101"));
+  EXPECT_THAT(LoadError("[erp.targets.erp]\nendpoint = \"tcp://x:1\"\n"
+                        "outbox_high_water = 10\noutbox_low_water = 11\n"),
+              HasSubstr("erp.targets.erp.outbox_low_water: 11 is above outbox_high_water 10"));
+  EXPECT_THAT(LoadError("[erp]\ntargets = 5\n"), HasSubstr("erp.targets: expected a table"));
+}
+
+TEST(ConfigLoaderTest, AdminTableIsRead) {
+  Result<AppConfig> loaded =
+      LoadConfigString("[admin]\nendpoint = \"\"\ntoken_file = \"/etc/t\"\n", "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->admin.endpoint, "");
+  EXPECT_EQ(loaded->admin.token_file, "/etc/t");
+}
+
+TEST(ConfigLoaderTest, MetricsAndSloTablesLoadAndCheckRanges) {
+  Result<AppConfig> loaded = LoadConfigString(
+      "[metrics]\nlisten_address = \"0.0.0.0:9500\"\nscan_interval_s = 5\n"
+      "[slo]\nship_to_invoice_s = 1800\n",
+      "x.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->metrics.listen_address, "0.0.0.0:9500");
+  EXPECT_EQ(loaded->metrics.scan_interval_s, 5u);
+  EXPECT_EQ(loaded->slo.ship_to_invoice_s, 1800u);
+  EXPECT_EQ(loaded->slo.order_to_ship_s, SloOptions{}.order_to_ship_s);
+  EXPECT_THAT(LoadError("[metrics]\nscan_interval_s = 0\n"),
+              HasSubstr("metrics.scan_interval_s: expected an integer in 1..3600, got 0"));
+  EXPECT_THAT(LoadError("[metrics]\nlisten_address = \"\"\n"),
+              HasSubstr("metrics.listen_address: expected a non-empty string"));
+  EXPECT_THAT(LoadError("[slo]\nparked_s = 0\n"), HasSubstr("slo.parked_s: expected an integer in 1..2592000"));
 }
 
 }  // namespace

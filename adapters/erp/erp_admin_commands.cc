@@ -1,0 +1,88 @@
+#include "adapters/erp/erp_admin_commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/erp/dlq_operations.h"
+#include "adapters/erp/exception_queue.h"
+
+namespace ordersync {
+
+nlohmann::json DispatcherStatsJson(const DispatcherStats& s) {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const TargetStats& t : s.targets) {
+    targets.push_back({{"name", t.name},
+                       {"endpoint", t.endpoint},
+                       {"circuit", t.circuit},
+                       {"sent", t.sent},
+                       {"retries", t.retries},
+                       {"posted", t.posted},
+                       {"already_posted", t.already_posted},
+                       {"transient_errors", t.transient_errors},
+                       {"timeouts", t.timeouts},
+                       {"no_connection", t.no_connection},
+                       {"rejected", t.rejected},
+                       {"dead_lettered", t.dead_lettered},
+                       {"circuit_opened", t.circuit_opened},
+                       {"circuit_closed", t.circuit_closed},
+                       {"in_flight", t.in_flight},
+                       {"backlog", t.backlog},
+                       {"ingress_blocked", t.ingress_blocked}});
+  }
+  return {{"targets", targets},
+          {"window", s.window},
+          {"unread", s.unread},
+          {"acknowledged", s.acknowledged},
+          {"blocked_orders", s.blocked_orders},
+          {"stale_acks", s.stale_acks}};
+}
+
+void RegisterErpAdminCommands(AdminServer* server, const ErpAdminContext& c) {
+  server->Register("dlq.list", {"list dead letters (filter: ids, order, target, reason, older_than_s, newer_than_s, limit)",
+                                false, [c](const nlohmann::json& args) {
+                                  return DlqList(c.store, DeadLetterFilterFromJson(args), c.clock->NowNanos());
+                                }});
+  server->Register("dlq.show", {"one dead letter with its command: {\"id\": command_id}", false,
+                                [c](const nlohmann::json& args) {
+                                  return DlqShow(c.store, args.value("id", std::string()), c.clock->NowNanos());
+                                }});
+  server->Register("dlq.replay", {"replay the selected dead letters' orders through the dispatcher (same command ids)",
+                                  true, [c](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                    spdlog::warn("admin: dlq.replay {}", args.dump());
+                                    if (c.dispatcher == nullptr) return Status::Unavailable("no ERP dispatcher running");
+                                    Result<ReplayReport> r = c.dispatcher->Replay(DeadLetterFilterFromJson(args));
+                                    if (!r.ok()) return r.status();
+                                    return ReplayReportJson(*r);
+                                  }});
+  server->Register("dlq.purge", {"delete the selected dead letters for good (orders left without any are unblocked)",
+                                 true, [c](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                   spdlog::warn("admin: dlq.purge {}", args.dump());
+                                   if (c.dispatcher == nullptr) return Status::Unavailable("no ERP dispatcher running");
+                                   Result<PurgeReport> r = c.dispatcher->Purge(DeadLetterFilterFromJson(args));
+                                   if (!r.ok()) return r.status();
+                                   return PurgeReportJson(*r);
+                                 }});
+  server->Register("exceptions.list", {"list the engine's exception queue (filter: ids, order, class, limit)", false,
+                                       [c](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                         std::vector<ExceptionInfo> list;
+                                         ORDERSYNC_RETURN_IF_ERROR(
+                                             ListExceptions(c.store, ExceptionFilterFromJson(args), &list));
+                                         nlohmann::json out = nlohmann::json::array();
+                                         for (const auto& e : list) out.push_back(ExceptionJson(e));
+                                         return nlohmann::json{{"exceptions", out}, {"count", list.size()}};
+                                       }});
+  server->Register("exceptions.replay", {"re-submit the selected exceptions' events (replay = true)", true,
+                                         [c](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                           spdlog::warn("admin: exceptions.replay {}", args.dump());
+                                           auto r = ReplayExceptions(c.store, c.engine, ExceptionFilterFromJson(args),
+                                                                     c.durability);
+                                           if (!r.ok()) return r.status();
+                                           return ExceptionReplayJson(*r);
+                                         }});
+  server->Register("erp.status", {"ERP fan-out: per target circuit, in flight, backlog and counters", false,
+                                  [c](const nlohmann::json&) -> Result<nlohmann::json> {
+                                    if (c.dispatcher == nullptr) return Status::Unavailable("no ERP dispatcher running");
+                                    return DispatcherStatsJson(c.dispatcher->Stats());
+                                  }});
+}
+
+}  // namespace ordersync

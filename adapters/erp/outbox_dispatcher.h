@@ -1,0 +1,156 @@
+// OutboxDispatcher: the ERP fan-out. One thread reads the engine's RocksDB outbox and
+// sends each ErpCommand to its target over ZeroMQ (a DEALER per target, connected to the
+// target adapter's ROUTER; one command frame out, one ErpAck frame back, many in
+// flight). A command leaves the outbox only when the ERP answers Posted or AlreadyPosted.
+//
+// Ordering: per partition a cursor reads the outbox in outbox_seq order into a bounded
+// window (read_ahead_per_partition). An order's commands are sent one at a time, lowest
+// outbox_seq first, the next only after the previous was acknowledged; other orders
+// proceed. Within a partition outbox order equals each order's order_cmd_seq order (the
+// engine numbers them in the batch that writes them), so this posts every order in
+// sequence. SameDay commands are sent before Standard ones within a target's budget.
+//
+// Failure classes, each with its counter (DispatcherStats):
+//  - TransientError, timeout, no connection: retried with exponential backoff and jitter
+//    (RetryPolicy); the command stays in the outbox. Failures feed the target's
+//    CircuitBreaker; while it is open nothing is sent to the target.
+//  - Rejected: the command and every later command of its order move to the dead-letter
+//    queue (dead_letters.h) with the ERP's message, and the order is blocked: commands of
+//    it that show up later are dead-lettered too, until `dlq replay`.
+//  - Retries exhausted (retry.max_attempts / max_age_s): like Rejected.
+// Back-pressure: when a target's backlog (its commands in the window plus its share of
+// the unread outbox) reaches outbox_high_water, Engine::SetTargetBlocked(target, true)
+// makes the ingress answer Busy for events routed there, until it falls to
+// outbox_low_water.
+//
+// Replay protocol (why it is safe): the dispatcher thread is the only writer of dead
+// letters and blocks while it runs. A replay is planned on that thread: it flushes its
+// pending writes, stops reading the partitions concerned, and submits a
+// DeadLetterReplayTask per partition to the engine; the task re-appends the letters at
+// the end of the outbox (at outbox_seq A) and marks the order Replayed{A, max_seq}. When
+// the task is durable the dispatcher resumes reading. A command of that order found
+// before A with order_cmd_seq > max_seq was issued while the order was blocked and is
+// dead-lettered again (blocking the order behind the replayed ones); the marker is
+// dropped once the cursor passes A. Orders with commands still in the window are not
+// replayed (reported as skipped; replay again later).
+//
+// Restart: everything is recovered from the outbox and the dead-letter table alone. The
+// first attempt after a restart may re-send a command the ERP already posted; it answers
+// AlreadyPosted. Attempt counts and circuit state start afresh.
+//
+//   auto dispatcher = OutboxDispatcher::Create(options, store);   // before Engine::Open
+//   auto engine = Engine::Open(engine_options, store, clock, dispatcher->get());
+//   (*dispatcher)->Start(engine->get());
+//   ...
+//   (*dispatcher)->Stop();   // before Engine::Stop: in-flight commands stay in the outbox
+//
+// Thread-safety: OnOutboxAppended (any worker thread) is lock-free and never blocks.
+// Replay, Purge and Stats may be called from any thread; Replay and Purge block until
+// the dispatcher thread has done them. Start/Stop from one controlling thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/erp/dead_letters.h"
+#include "adapters/erp/erp_options.h"
+#include "engine/clock.h"
+#include "engine/engine.h"
+#include "engine/state_store.h"
+#include "engine/status.h"
+#include "engine/worker.h"
+
+namespace ordersync {
+
+struct DispatcherOptions {
+  ErpOptions erp;
+  // Partitions of the engine whose outbox is read. REQUIRES: equal to EngineOptions.
+  uint32_t partitions = 64;
+  // Durability of the dispatcher's own writes (outbox deletes, dead letters).
+  Durability durability = Durability::kWal;
+  // Seed of the backoff jitter.
+  uint64_t seed = 0x5eed;
+  // Append sends, acknowledgements and dead letters to each order's journal (engine/
+  // journal.h, `ordersync trace`), expiring after journal_retention_s. Mirrors
+  // EngineOptions::journal / order_retention_s.
+  bool journal = true;
+  uint64_t journal_retention_s = 90 * 24 * 3600;
+  // Called on the dispatcher thread for each Posted / AlreadyPosted answer, with the
+  // acknowledged ErpCommand buffer and the wall-clock time of the answer (ns): feeds the
+  // SLO histograms (adapters/metrics/slo_recorder.h). Must not block. Default: none.
+  std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged;
+};
+
+// Counters of one target since start (monotonic) and its current state.
+struct TargetStats {
+  std::string name;
+  std::string endpoint;
+  std::string circuit;  // closed | open | half_open
+  uint64_t sent = 0;            // attempts that went out (retries included)
+  uint64_t retries = 0;         // attempts after the first
+  uint64_t posted = 0;          // Posted answers
+  uint64_t already_posted = 0;  // AlreadyPosted answers
+  uint64_t transient_errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t no_connection = 0;   // sends refused because the target is not connected
+  uint64_t rejected = 0;        // Rejected answers
+  uint64_t dead_lettered = 0;   // commands moved to the DLQ (any reason)
+  uint64_t circuit_opened = 0;
+  uint64_t circuit_closed = 0;
+  uint64_t in_flight = 0;
+  uint64_t backlog = 0;         // estimate, see the header comment
+  bool ingress_blocked = false; // Engine::SetTargetBlocked(name, true) in force
+};
+
+struct DispatcherStats {
+  std::vector<TargetStats> targets;
+  uint64_t window = 0;          // commands held in memory
+  uint64_t unread = 0;          // outbox commands not read yet (all partitions)
+  uint64_t acknowledged = 0;    // commands removed from the outbox after Posted/AlreadyPosted
+  uint64_t blocked_orders = 0;  // orders with a block in force
+  uint64_t stale_acks = 0;      // answers for commands no longer waiting for one
+};
+
+struct ReplayReport {
+  std::vector<ReplayedOrder> orders;
+  // Orders not replayed, with why ("commands still in delivery", an error).
+  std::vector<std::pair<std::string, std::string>> skipped;
+};
+
+class OutboxDispatcher final : public OutboxListener {
+ public:
+  static Result<std::unique_ptr<OutboxDispatcher>> Create(const DispatcherOptions& options, StateStore* store,
+                                                          const Clock* wall_clock = SystemClock::Default());
+  ~OutboxDispatcher() override;
+  OutboxDispatcher(const OutboxDispatcher&) = delete;
+  OutboxDispatcher& operator=(const OutboxDispatcher&) = delete;
+
+  // Recovers blocks and outbox positions, connects to the targets and starts the thread.
+  // `engine` (outlives the dispatcher's Stop) receives SetTargetBlocked and replay tasks.
+  Status Start(Engine* engine);
+  // Stops the thread and closes the sockets. Commands in flight stay in the outbox.
+  void Stop();
+
+  // OutboxListener: commands below next_outbox_seq of `partition` are durable.
+  void OnOutboxAppended(uint32_t partition, uint64_t next_outbox_seq) override;
+
+  // Replays the dead letters `filter` selects (per order, see dead_letters.h) and waits
+  // until the re-appended commands are durable in the outbox.
+  Result<ReplayReport> Replay(const DeadLetterFilter& filter);
+  // Deletes the dead letters `filter` selects; orders left without any are unblocked.
+  Result<PurgeReport> Purge(const DeadLetterFilter& filter);
+
+  DispatcherStats Stats() const;
+
+ private:
+  class Impl;
+  explicit OutboxDispatcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ordersync
