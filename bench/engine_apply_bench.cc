@@ -23,7 +23,7 @@ namespace {
 
 class CountingSink final : public ResultSink {
  public:
-  void OnEventResult(uint64_t, const EventResult& r) override {
+  void OnEventResult(uint64_t, const EventReport& r) override {
     if (r.outcome != EventOutcome::kApplied) failures.fetch_add(1, std::memory_order_relaxed);
     done.fetch_add(1, std::memory_order_release);
   }

@@ -86,7 +86,7 @@ TEST(EngineTest, ReplaySkipsExactDedupButNotBusinessDedup) {
     std::promise<EventOutcome> promise;
     struct Sink : ResultSink {
       std::promise<EventOutcome>* p;
-      void OnEventResult(uint64_t, const EventResult& r) override { p->set_value(r.outcome); }
+      void OnEventResult(uint64_t, const EventReport& r) override { p->set_value(r.outcome); }
     } sink;
     sink.p = &promise;
     InboundEvent ev;

@@ -76,11 +76,13 @@ enum class EventOutcome : uint8_t {
   kDuplicateBusiness,  // same business fact already applied under another event_id
   kStoreError,         // the batch could not be written; nothing is durable; resend
 };
+// (The engine-side report is EventReport; the wire's per-frame answer is the
+// EventResult table of schemas/ingress.fbs.)
 
 // Wire-ish name: "applied", "parked", ...
 std::string_view EventOutcomeName(EventOutcome outcome);
 
-struct EventResult {
+struct EventReport {
   EventOutcome outcome;
   // Machine-readable detail: "missing_prerequisite:order_accepted",
   // "business_rule:order_cancelled", ... Empty for kApplied. Valid during the callback.
@@ -90,7 +92,7 @@ struct EventResult {
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
-  virtual void OnEventResult(uint64_t cookie, const EventResult& result) = 0;
+  virtual void OnEventResult(uint64_t cookie, const EventReport& result) = 0;
 };
 
 // One validated event on its way to a partition's worker.

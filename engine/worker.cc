@@ -173,7 +173,7 @@ void Worker::CommitBatch(size_t events) {
       r.outcome = EventOutcome::kStoreError;
       r.reason = s.ToString();
     }
-    if (r.sink != nullptr) r.sink->OnEventResult(r.cookie, EventResult{r.outcome, r.reason});
+    if (r.sink != nullptr) r.sink->OnEventResult(r.cookie, EventReport{r.outcome, r.reason});
     depths_[r.partition].fetch_sub(1, std::memory_order_release);
     items_[i] = InboundEvent();  // release the frame now, not when the slot is reused
   }

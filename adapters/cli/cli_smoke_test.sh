@@ -33,7 +33,18 @@ printf '[engine]\npartitions = 8\n' >"$tmp/eight.toml"
   || fail "--config after serve not applied"
 
 # serve starts the engine on a data dir, runs until SIGTERM, then drains and exits 0.
-printf '[storage]\ndata_dir = "%s/data"\n' "$tmp" >"$tmp/serve.toml"
+# Ephemeral loopback ports and no metrics/admin listeners, so parallel runs never collide.
+cat >"$tmp/serve.toml" <<TOML
+[storage]
+data_dir = "$tmp/data"
+[ingress]
+ack_endpoint = "tcp://127.0.0.1:*"
+pull_endpoint = "tcp://127.0.0.1:*"
+[metrics]
+enabled = false
+[admin]
+endpoint = ""
+TOML
 "$bin" --config "$tmp/serve.toml" serve 2>"$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 100); do grep -q 'running; stop with' "$tmp/serve.log" && break; sleep 0.1; done

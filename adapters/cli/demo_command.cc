@@ -23,7 +23,7 @@ using SteadyClock = std::chrono::steady_clock;
 // Counts outcomes as the engine reports them (worker threads).
 class OutcomeCounter final : public ResultSink {
  public:
-  void OnEventResult(uint64_t, const EventResult& r) override {
+  void OnEventResult(uint64_t, const EventReport& r) override {
     counts_[static_cast<size_t>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
   }
   uint64_t count(EventOutcome o) const { return counts_[static_cast<size_t>(o)].load(std::memory_order_relaxed); }

@@ -16,7 +16,7 @@ namespace {
 class PromiseSink final : public ResultSink {
  public:
   explicit PromiseSink(size_t n) : promises_(n) {}
-  void OnEventResult(uint64_t cookie, const EventResult& result) override {
+  void OnEventResult(uint64_t cookie, const EventReport& result) override {
     promises_[cookie].set_value({std::string(EventOutcomeName(result.outcome)), std::string(result.reason),
                                  result.outcome != EventOutcome::kStoreError});
   }

@@ -1,7 +1,5 @@
 // AckEncoder: builds the IngressAck (schemas/ingress.fbs) the ack endpoint replies with.
-// A separate translation unit because the wire table `ordersync::EventResult` and the
-// engine's `ordersync::EventResult` struct (engine/inbound_event.h) share a name: code
-// that includes engine headers speaks IngressVerdict and never includes ingress_generated.h.
+// The ingress server speaks IngressVerdict; only this file knows the wire table layout.
 //
 //   encoder.Begin();
 //   encoder.Add("evt-1", IngressVerdict::kAccepted, "", 0);   // one per frame, in frame order

@@ -87,7 +87,7 @@ class IngressServer::Impl final : public ResultSink {
   uint64_t pending_ack_batches() const { return pending_ack_batches_published_.load(std::memory_order_relaxed); }
 
   // ResultSink: a worker thread reports one submitted event, after its batch is durable.
-  void OnEventResult(uint64_t cookie, const EventResult& result) override;
+  void OnEventResult(uint64_t cookie, const EventReport& result) override;
 
  private:
   struct Batch;
@@ -417,7 +417,7 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   return answer(IngressVerdict::kBusy, options_.busy_retry_after_ms, counters_.busy);
 }
 
-void IngressServer::Impl::OnEventResult(uint64_t cookie, const EventResult& result) {
+void IngressServer::Impl::OnEventResult(uint64_t cookie, const EventReport& result) {
   Slot* slot = reinterpret_cast<Slot*>(cookie);
   switch (result.outcome) {
     case EventOutcome::kApplied:

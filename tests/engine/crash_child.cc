@@ -20,7 +20,7 @@ namespace {
 
 class StdoutSink final : public ordersync::ResultSink {
  public:
-  void OnEventResult(uint64_t cookie, const ordersync::EventResult& result) override {
+  void OnEventResult(uint64_t cookie, const ordersync::EventReport& result) override {
     if (result.outcome == ordersync::EventOutcome::kStoreError) return;  // not an ack
     char line[64];
     int n = std::snprintf(line, sizeof(line), "%llu %d\n", static_cast<unsigned long long>(cookie),

@@ -39,7 +39,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 class CountingSink final : public ResultSink {
  public:
-  void OnEventResult(uint64_t, const EventResult& r) override {
+  void OnEventResult(uint64_t, const EventReport& r) override {
     counts_[static_cast<size_t>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
     answered_.fetch_add(1, std::memory_order_release);
   }

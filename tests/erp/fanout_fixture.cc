@@ -14,7 +14,7 @@ namespace {
 
 class PromiseSink final : public ResultSink {
  public:
-  void OnEventResult(uint64_t cookie, const EventResult& result) override {
+  void OnEventResult(uint64_t cookie, const EventReport& result) override {
     reinterpret_cast<std::promise<SentResult>*>(cookie)->set_value(
         SentResult{result.outcome, std::string(result.reason)});
   }

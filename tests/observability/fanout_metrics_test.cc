@@ -24,7 +24,7 @@ constexpr int64_t kSecond = 1'000'000'000;
 
 class Promises final : public ResultSink {
  public:
-  void OnEventResult(uint64_t cookie, const EventResult& r) override {
+  void OnEventResult(uint64_t cookie, const EventReport& r) override {
     reinterpret_cast<std::promise<EventOutcome>*>(cookie)->set_value(r.outcome);
   }
 };

@@ -1,6 +1,4 @@
-// Decoding IngressAck replies in tests. Kept apart from engine headers: the wire table
-// ordersync::EventResult (ingress_generated.h) and the engine's EventResult struct share
-// a name, so no translation unit may include both.
+// Decoding IngressAck replies in tests into plain structs.
 #pragma once
 
 #include <cstdint>

@@ -37,7 +37,7 @@ namespace {
 // Collects results of submitted events; the test thread waits on futures.
 class PromiseSink final : public ResultSink {
  public:
-  void OnEventResult(uint64_t cookie, const EventResult& result) override {
+  void OnEventResult(uint64_t cookie, const EventReport& result) override {
     auto* promise = reinterpret_cast<std::promise<SentResult>*>(cookie);
     promise->set_value(SentResult{result.outcome, std::string(result.reason)});
   }
