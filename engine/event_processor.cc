@@ -1,5 +1,6 @@
 #include "engine/event_processor.h"
 
+#include "engine/flatbuffer_record.h"
 #include "engine/coding.h"
 #include "engine/command_id.h"
 #include "engine/keys.h"
@@ -90,13 +91,8 @@ Status EventProcessor::Recover(Partition* p) {
   for (; it->Valid(); it->Next()) {
     std::string_view order_id, event_id;
     if (!ParseParkedKey(it->key(), &order_id, &event_id)) continue;
-    value_.assign(it->value());  // iterator memory is not aligned for FlatBuffers
-    const auto* data = reinterpret_cast<const uint8_t*>(value_.data());
-    fb::Verifier verifier(data, value_.size());
-    if (!verifier.VerifyBuffer<storage::ParkedEvent>(nullptr)) {
-      return Status::Corruption("parked event of order " + std::string(order_id) + " does not verify");
-    }
-    const auto* pe = fb::GetRoot<storage::ParkedEvent>(data);
+    const auto* pe = VerifiedRoot<storage::ParkedEvent>(it->value(), &value_);
+    if (pe == nullptr) return Status::Corruption("parked event of order " + std::string(order_id) + " does not verify");
     p->deadlines.push(ParkDeadline{pe->deadline_ns(), std::string(order_id), std::string(event_id)});
     ++parked;
   }
@@ -382,12 +378,10 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
 bool EventProcessor::LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id,
                                         std::string* envelope) {
   ParkedKey(&key_, p->id(), order_id, event_id);
-  if (!store_->Get(Table::kParked, key_, &value_).ok()) return false;
-  const auto* data = reinterpret_cast<const uint8_t*>(value_.data());
-  fb::Verifier verifier(data, value_.size());
-  if (!verifier.VerifyBuffer<storage::ParkedEvent>(nullptr)) return false;
-  const auto* pe = fb::GetRoot<storage::ParkedEvent>(data);
-  if (pe->envelope() == nullptr || pe->envelope()->size() == 0) return false;
+  std::string stored;
+  if (!store_->Get(Table::kParked, key_, &stored).ok()) return false;
+  const auto* pe = VerifiedRoot<storage::ParkedEvent>(stored, &value_);
+  if (pe == nullptr || pe->envelope() == nullptr || pe->envelope()->size() == 0) return false;
   envelope->assign(reinterpret_cast<const char*>(pe->envelope()->data()), pe->envelope()->size());
   return true;
 }

@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "engine/flatbuffer_record.h"
 #include "adapters/admin/admin_server.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "engine/clock.h"
@@ -27,11 +28,7 @@ std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::strin
 
 template <typename T>
 const T* Decode(std::string_view value, std::string* scratch) {
-  scratch->assign(value);
-  const auto* data = reinterpret_cast<const uint8_t*>(scratch->data());
-  flatbuffers::Verifier verifier(data, scratch->size());
-  if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<T>(data);
+  return VerifiedRoot<T>(value, scratch);
 }
 
 std::string MilestoneName(uint8_t m) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/flatbuffer_record.h"
 #include "engine/coding.h"
 #include "engine/keys.h"
 #include "storage_generated.h"
@@ -24,15 +25,6 @@ void OrderScopedKey(std::string* key, uint32_t partition, char tag, std::string_
 }
 
 std::string_view View(const fb::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
-
-// Copies into an aligned buffer (FlatBuffers reads scalars in place) and verifies.
-template <typename T>
-const T* VerifiedRoot(std::string_view value, std::string* aligned) {
-  aligned->assign(value);
-  fb::Verifier verifier(reinterpret_cast<const uint8_t*>(aligned->data()), aligned->size());
-  if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
-  return fb::GetRoot<T>(aligned->data());
-}
 
 }  // namespace
 

@@ -4,7 +4,7 @@
 
 #include "adapters/erp/circuit_breaker.h"
 #include "adapters/erp/retry_policy.h"
-#include "adapters/erp/token_bucket.h"
+#include "engine/token_bucket.h"
 
 namespace ordersync {
 namespace {

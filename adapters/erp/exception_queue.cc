@@ -4,6 +4,7 @@
 #include <future>
 #include <thread>
 
+#include "engine/flatbuffer_record.h"
 #include "engine/coding.h"
 #include "engine/envelope_validator.h"
 #include "engine/keys.h"
@@ -48,12 +49,10 @@ Status ListExceptions(StateStore* store, const ExceptionFilter& filter, std::vec
   for (; it->Valid(); it->Next()) {
     if (filter.limit > 0 && out->size() >= filter.limit) break;
     if (it->key().size() != 10) continue;
-    aligned.assign(it->value());
-    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(aligned.data()), aligned.size());
-    if (!verifier.VerifyBuffer<storage::ExceptionRecord>(nullptr)) {
+    const auto* r = VerifiedRoot<storage::ExceptionRecord>(it->value(), &aligned);
+    if (r == nullptr) {
       return Status::Corruption("unreadable exception record in partition " + std::to_string(PartitionOfKey(it->key())));
     }
-    const auto* r = flatbuffers::GetRoot<storage::ExceptionRecord>(aligned.data());
     auto str = [](const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); };
     ExceptionInfo e;
     e.partition = PartitionOfKey(it->key());

@@ -19,7 +19,7 @@
 
 #include "adapters/erp/circuit_breaker.h"
 #include "adapters/erp/retry_policy.h"
-#include "adapters/erp/token_bucket.h"
+#include "engine/token_bucket.h"
 #include "engine/coding.h"
 #include "engine/journal.h"
 #include "engine/keys.h"

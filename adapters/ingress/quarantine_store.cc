@@ -1,5 +1,6 @@
 #include "adapters/ingress/quarantine_store.h"
 
+#include "engine/flatbuffer_record.h"
 #include "engine/coding.h"
 #include "storage_generated.h"
 
@@ -22,14 +23,12 @@ std::string Str(const flatbuffers::String* s) { return s == nullptr ? std::strin
 
 Status Decode(std::string_view key, std::string_view value, QuarantineEntry* out) {
   if (key.size() != 10) return Status::Corruption("quarantine: bad key length " + std::to_string(key.size()));
-  // Aligned copy: FlatBuffers reads scalars in place.
-  std::string aligned(value);
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(aligned.data()), aligned.size());
-  if (!verifier.VerifyBuffer<storage::QuarantineRecord>(nullptr)) {
+  std::string aligned;
+  const auto* r = VerifiedRoot<storage::QuarantineRecord>(value, &aligned);
+  if (r == nullptr) {
     return Status::Corruption("quarantine: record " + std::to_string(DecodeBigEndian64(key.data() + 2)) +
                               " does not verify");
   }
-  const auto* r = flatbuffers::GetRoot<storage::QuarantineRecord>(aligned.data());
   out->id = DecodeBigEndian64(key.data() + 2);
   out->received_at_ns = r->received_at_ns();
   out->endpoint = Str(r->endpoint());

@@ -5,46 +5,39 @@
 
 namespace ordersync {
 
-void RateLimiter::Bucket::Configure(uint32_t events_per_s, uint32_t burst_events) {
-  rate = events_per_s / 1e9;
-  burst = events_per_s == 0 ? 0 : static_cast<double>(burst_events != 0 ? burst_events : events_per_s);
-  tokens = std::min(tokens, burst);
+namespace {
+
+// A rate of 0 is unlimited; a burst of 0 means "one second's worth".
+void Configure(TokenBucket& b, uint32_t events_per_s, uint32_t burst_events, int64_t now_ns) {
+  b.Configure(events_per_s, burst_events != 0 ? burst_events : events_per_s, now_ns);
 }
 
-void RateLimiter::Bucket::Refill(int64_t now_ns) {
-  if (now_ns > last_ns) {
-    tokens = std::min(burst, tokens + static_cast<double>(now_ns - last_ns) * rate);
-    last_ns = now_ns;
-  }
+uint32_t WaitMs(TokenBucket* b, int64_t now_ns) {
+  if (b == nullptr) return 0;
+  const int64_t ns = b->NanosUntilToken(now_ns);
+  if (ns == 0) return 0;
+  // NanosUntilToken rounds up by 1 ns against floating-point error; don't count it twice.
+  return static_cast<uint32_t>(std::clamp<int64_t>((ns - 1 + 999'999) / 1'000'000, 1, 3'600'000));
 }
 
-uint32_t RateLimiter::Bucket::WaitMs() const {
-  if (rate == 0 || tokens >= 1) return 0;
-  const double ms = std::ceil((1 - tokens) / rate / 1e6);
-  return static_cast<uint32_t>(std::clamp(ms, 1.0, 3'600'000.0));
-}
+}  // namespace
 
 RateLimiter::RateLimiter(const RateLimitOptions& options) { Update(options); }
 
 void RateLimiter::Update(const RateLimitOptions& options) {
   options_ = options;
-  // A new (or until now unlimited) bucket starts full; a reconfigured one keeps its
-  // tokens, capped at the new burst.
-  auto configure = [](Bucket& b, uint32_t rate, uint32_t burst) {
-    const bool was_unlimited = b.rate == 0;
-    b.Configure(rate, burst);
-    if (was_unlimited) b.tokens = b.burst;
-  };
-  configure(global_, options.global_events_per_s, options.global_burst);
+  // Buckets keep their saved tokens across a reload (TokenBucket::Configure); buckets are
+  // configured at time 0 relative to their own clock, which only ever moves forward.
+  Configure(global_, options.global_events_per_s, options.global_burst, last_now_ns_);
   BucketMap configured;
   for (const SourceRateLimit& s : options.sources) {
-    Bucket b;
+    TokenBucket b;
     if (auto it = configured_.find(s.source); it != configured_.end()) {
       b = it->second;
     } else if (auto d = default_buckets_.find(s.source); d != default_buckets_.end()) {
       b = d->second;
     }
-    configure(b, s.events_per_s, s.burst);
+    Configure(b, s.events_per_s, s.burst, last_now_ns_);
     configured[s.source] = b;
   }
   configured_ = std::move(configured);
@@ -52,52 +45,51 @@ void RateLimiter::Update(const RateLimitOptions& options) {
     if (configured_.count(it->first) != 0) {
       it = default_buckets_.erase(it);
     } else {
-      configure(it->second, options.default_events_per_s, options.default_burst);
+      Configure(it->second, options.default_events_per_s, options.default_burst, last_now_ns_);
       ++it;
     }
   }
-  configure(overflow_, options.default_events_per_s, options.default_burst);
+  Configure(overflow_, options.default_events_per_s, options.default_burst, last_now_ns_);
   unlimited_ = options.global_events_per_s == 0 && options.default_events_per_s == 0 &&
                std::all_of(options.sources.begin(), options.sources.end(),
                            [](const SourceRateLimit& s) { return s.events_per_s == 0; });
 }
 
-RateLimiter::Bucket* RateLimiter::BucketFor(std::string_view source) {
-  if (auto it = configured_.find(source); it != configured_.end()) return &it->second;
-  if (options_.default_events_per_s == 0) return nullptr;
-  if (auto it = default_buckets_.find(source); it != default_buckets_.end()) return &it->second;
-  if (default_buckets_.size() >= options_.max_tracked_sources) return &overflow_;
-  Bucket b;
-  b.Configure(options_.default_events_per_s, options_.default_burst);
-  b.tokens = b.burst;
-  return &default_buckets_.emplace(std::string(source), b).first->second;
+TokenBucket* RateLimiter::BucketFor(std::string_view source, int64_t now_ns) {
+  TokenBucket* b = nullptr;
+  if (auto it = configured_.find(source); it != configured_.end()) {
+    b = &it->second;
+  } else if (options_.default_events_per_s == 0) {
+    return nullptr;
+  } else if (auto d = default_buckets_.find(source); d != default_buckets_.end()) {
+    b = &d->second;
+  } else if (default_buckets_.size() >= options_.max_tracked_sources) {
+    b = &overflow_;
+  } else {
+    TokenBucket fresh;
+    Configure(fresh, options_.default_events_per_s, options_.default_burst, now_ns);
+    b = &default_buckets_.emplace(std::string(source), fresh).first->second;
+  }
+  return b->unlimited() ? nullptr : b;
 }
 
 RateDecision RateLimiter::Acquire(std::string_view source, int64_t now_ns) {
   if (unlimited_) return {};
-  Bucket* own = BucketFor(source);
-  if (own != nullptr && own->rate == 0) own = nullptr;
-  Bucket* global = global_.rate == 0 ? nullptr : &global_;
-  if (own != nullptr) {
-    if (own->last_ns == 0) own->last_ns = now_ns;
-    own->Refill(now_ns);
-  }
-  if (global != nullptr) {
-    if (global->last_ns == 0) global->last_ns = now_ns;
-    global->Refill(now_ns);
-  }
-  const uint32_t wait = std::max(own != nullptr ? own->WaitMs() : 0, global != nullptr ? global->WaitMs() : 0);
+  last_now_ns_ = std::max(last_now_ns_, now_ns);
+  TokenBucket* own = BucketFor(source, now_ns);
+  TokenBucket* global = global_.unlimited() ? nullptr : &global_;
+  // Take from both buckets or from neither.
+  const uint32_t wait = std::max(WaitMs(own, now_ns), WaitMs(global, now_ns));
   if (wait > 0) return RateDecision{false, wait};
-  if (own != nullptr) own->tokens -= 1;
-  if (global != nullptr) global->tokens -= 1;
+  if (own != nullptr) own->Take();
+  if (global != nullptr) global->Take();
   return {};
 }
 
 void RateLimiter::Refund(std::string_view source) {
   if (unlimited_) return;
-  Bucket* own = BucketFor(source);
-  if (own != nullptr && own->rate != 0) own->tokens = std::min(own->burst, own->tokens + 1);
-  if (global_.rate != 0) global_.tokens = std::min(global_.burst, global_.tokens + 1);
+  if (TokenBucket* own = BucketFor(source, last_now_ns_)) own->Refund();
+  global_.Refund();
 }
 
 std::vector<std::string> DescribeRateLimitChanges(const RateLimitOptions& before, const RateLimitOptions& after) {

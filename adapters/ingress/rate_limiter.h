@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "adapters/ingress/ingress_options.h"
+#include "engine/token_bucket.h"
 
 namespace ordersync {
 
@@ -51,30 +52,22 @@ class RateLimiter {
   size_t tracked_sources() const { return default_buckets_.size(); }
 
  private:
-  struct Bucket {
-    double rate = 0;    // tokens per ns; 0 = unlimited
-    double burst = 0;   // capacity in tokens
-    double tokens = 0;
-    int64_t last_ns = 0;
-    void Configure(uint32_t events_per_s, uint32_t burst_events);
-    void Refill(int64_t now_ns);
-    // ms until one token is available (after Refill).
-    uint32_t WaitMs() const;
-  };
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using BucketMap = std::unordered_map<std::string, Bucket, StringHash, std::equal_to<>>;
+  using BucketMap = std::unordered_map<std::string, TokenBucket, StringHash, std::equal_to<>>;
 
-  Bucket* BucketFor(std::string_view source);
+  // The source's own bucket (null when its limit is unlimited).
+  TokenBucket* BucketFor(std::string_view source, int64_t now_ns);
 
   RateLimitOptions options_;
   bool unlimited_ = true;
-  Bucket global_;
+  TokenBucket global_;
   BucketMap configured_;       // sources named in options_.sources
   BucketMap default_buckets_;  // other sources, up to max_tracked_sources
-  Bucket overflow_;            // shared by the sources beyond that
+  TokenBucket overflow_;       // shared by the sources beyond that
+  int64_t last_now_ns_ = 0;    // latest time Acquire saw
 };
 
 // What changed from `before` to `after`, one line per key, for the reload log, e.g.

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "engine/flatbuffer_record.h"
 #include "engine/keys.h"
 #include "erp_generated.h"
 #include "milestone_generated.h"
@@ -18,15 +19,9 @@ std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
 }
 
-// Verifies and returns a flatbuffer root from an iterator value (copied: iterator memory
-// is not aligned for FlatBuffers). Null if it does not verify.
 template <typename T>
 const T* Decode(std::string_view value, std::string* scratch) {
-  scratch->assign(value);
-  const auto* data = reinterpret_cast<const uint8_t*>(scratch->data());
-  flatbuffers::Verifier verifier(data, scratch->size());
-  if (!verifier.VerifyBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<T>(data);
+  return VerifiedRoot<T>(value, scratch);
 }
 
 size_t ClassIndex(std::string_view name) {
