@@ -38,6 +38,8 @@ enum class RejectCode : uint8_t {
   kInvalidTimestamp,          // invalid_timestamp: occurred_at_ns <= 0
   kInvalidPriority,           // invalid_priority: not a Priority this build knows
 };
+// The highest code; codes kNone+1 .. kLastRejectCode are dense. Move it when appending.
+inline constexpr RejectCode kLastRejectCode = RejectCode::kInvalidPriority;
 
 // Stable wire name of a code, e.g. "missing_field".
 std::string_view RejectCodeName(RejectCode code);

@@ -173,8 +173,10 @@ void Worker::CommitBatch(size_t events) {
       r.outcome = EventOutcome::kStoreError;
       r.reason = s.ToString();
     }
-    if (r.sink != nullptr) r.sink->OnEventResult(r.cookie, EventReport{r.outcome, r.reason});
+    // Leave the queue before telling the sink, so whoever hears the result also sees
+    // the queue depth without this event.
     depths_[r.partition].fetch_sub(1, std::memory_order_release);
+    if (r.sink != nullptr) r.sink->OnEventResult(r.cookie, EventReport{r.outcome, r.reason});
     items_[i] = InboundEvent();  // release the frame now, not when the slot is reused
   }
   if (s.ok() && outbox_listener_ != nullptr) {

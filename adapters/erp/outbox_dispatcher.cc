@@ -112,6 +112,9 @@ class OutboxDispatcher::Impl {
       : options_(options), store_(store), wall_(wall), mailbox_(std::make_shared<Mailbox>()),
         appended_(std::make_unique<std::atomic<uint64_t>[]>(options.partitions)),
         partitions_(options.partitions), batch_(store->NewBatch()) {
+    for (size_t i = 0; i < options.erp.targets.size(); ++i) {
+      post_latency_.push_back(std::make_unique<StatsHistogram>(kErpPostLatencyBoundsNs));
+    }
     for (uint32_t p = 0; p < options.partitions; ++p) {
       appended_[p].store(0, std::memory_order_relaxed);
       partitions_[p].per_target.assign(options.erp.targets.size(), 0);
@@ -157,8 +160,16 @@ class OutboxDispatcher::Impl {
   }
 
   DispatcherStats Stats() const {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    return published_;
+    DispatcherStats s;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      s = published_;
+    }
+    // Published in target order; the histograms are read lock-free at call time.
+    for (size_t i = 0; i < s.targets.size() && i < post_latency_.size(); ++i) {
+      post_latency_[i]->AddTo(&s.targets[i].post_latency_ns);
+    }
+    return s;
   }
 
  private:
@@ -178,6 +189,7 @@ class OutboxDispatcher::Impl {
     uint32_t gen = 0;  // bumped on every state change; stale timer/queue refs are skipped
     uint32_t attempts = 0;
     int64_t first_attempt_ns = 0;
+    int64_t last_attempt_ns = 0;  // steady clock: when the latest attempt was sent
   };
 
   struct EntryRef {
@@ -276,6 +288,9 @@ class OutboxDispatcher::Impl {
   std::vector<PartitionState> partitions_;
   zmq::context_t ctx_{1};
   std::vector<std::unique_ptr<Target>> targets_;
+  // Per target (index as targets_): post latency. Created with the Impl and never resized,
+  // so Stats() may read them from any thread; written by the dispatcher thread only.
+  std::vector<std::unique_ptr<StatsHistogram>> post_latency_;
   std::unordered_map<std::string, uint32_t> target_index_;
   std::unordered_map<std::string, OrderBlockRecord> blocks_;  // by order_id
   std::unordered_map<std::string, EntryRef> by_command_;      // sent at least once
@@ -578,6 +593,7 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
     return false;
   }
   ++e->attempts;
+  e->last_attempt_ns = now;
   if (e->attempts == 1) {
     e->first_attempt_ns = now;
   } else {
@@ -626,6 +642,9 @@ void OutboxDispatcher::Impl::OnAck(Target& t, std::string_view frame, int64_t no
     return;
   }
   Target& owner = *targets_[e->target];
+  // Every answer to a sent attempt, whatever its status (and even if late: the command
+  // timed out and waits for its retry), is one post latency sample.
+  if (e->attempts > 0) post_latency_[e->target]->Record(std::max<int64_t>(0, now - e->last_attempt_ns));
   const std::string message = ack->message() != nullptr ? ack->message()->str() : "";
   Journal(*e, storage::JournalKind::CommandAcked, EnumNameAckStatus(ack->status()), message,
           ack->erp_document_id() != nullptr ? ack->erp_document_id()->string_view() : std::string_view());

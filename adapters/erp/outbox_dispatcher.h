@@ -62,6 +62,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "engine/state_store.h"
+#include "engine/stats_histogram.h"
 #include "engine/status.h"
 #include "engine/worker.h"
 
@@ -86,6 +87,12 @@ struct DispatcherOptions {
   std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged;
 };
 
+// Bucket bounds (inclusive, ns) of a target's post latency: an attempt sent → its ErpAck.
+inline constexpr int64_t kErpPostLatencyBoundsNs[] = {
+    1'000'000,     2'500'000,     5'000'000,     10'000'000,     25'000'000,     50'000'000,
+    100'000'000,   250'000'000,   500'000'000,   1'000'000'000,  2'500'000'000,  5'000'000'000,
+    10'000'000'000, 30'000'000'000, 60'000'000'000};
+
 // Counters of one target since start (monotonic) and its current state.
 struct TargetStats {
   std::string name;
@@ -105,6 +112,9 @@ struct TargetStats {
   uint64_t in_flight = 0;
   uint64_t backlog = 0;         // estimate, see the header comment
   bool ingress_blocked = false; // Engine::SetTargetBlocked(name, true) in force
+  // Per ErpAck of any status that matches a command in delivery: the time from sending
+  // its latest attempt to the answer (ns). Read at Stats() time, fresher than the rest.
+  HistogramSnapshot post_latency_ns;
 };
 
 struct DispatcherStats {

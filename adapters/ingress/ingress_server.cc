@@ -9,6 +9,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +22,7 @@
 #include "adapters/ingress/rate_limiter.h"
 #include "adapters/ingress/zap_handler.h"
 #include "concurrentqueue/concurrentqueue.h"
+#include "engine/engine_stats.h"  // Bump: single-writer increments
 #include "milestone_generated.h"
 
 namespace ordersync {
@@ -49,6 +52,21 @@ bool Readable(RejectCode code) {
          code != RejectCode::kWrongFileIdentifier;
 }
 
+// The `source` labels of the throttled counter: the sources named in the startup
+// rate-limit config (each once), then "other". The set is fixed at start so the label
+// cardinality is bounded by the config, not by what producers put in `source` (a free
+// string), and a scrape reads the names without a lock. Sources added by a later reload
+// count as "other" until the next restart.
+std::vector<std::string> ThrottleLabels(const RateLimitOptions& limits) {
+  std::vector<std::string> labels;
+  for (const SourceRateLimit& s : limits.sources) {
+    if (s.source == kOtherSourceLabel || std::find(labels.begin(), labels.end(), s.source) != labels.end()) continue;
+    labels.push_back(s.source);
+  }
+  labels.emplace_back(kOtherSourceLabel);
+  return labels;
+}
+
 }  // namespace
 
 class IngressServer::Impl final : public ResultSink {
@@ -61,7 +79,14 @@ class IngressServer::Impl final : public ResultSink {
         store_(store),
         clock_(clock),
         limiter_(options.rate_limit),
-        context_(static_cast<int>(std::max<uint32_t>(1, options.io_threads))) {}
+        throttle_labels_(ThrottleLabels(options.rate_limit)),
+        throttled_by_label_(std::make_unique<std::atomic<uint64_t>[]>(throttle_labels_.size())),
+        context_(static_cast<int>(std::max<uint32_t>(1, options.io_threads))) {
+    for (size_t i = 0; i < throttle_labels_.size(); ++i) {
+      throttled_by_label_[i].store(0, std::memory_order_relaxed);
+      throttle_index_.emplace(throttle_labels_[i], i);
+    }
+  }
 
   ~Impl() override {
     if (wake_fd_ >= 0) ::close(wake_fd_);
@@ -84,6 +109,13 @@ class IngressServer::Impl final : public ResultSink {
     Wake();
   }
   const IngressCounters& counters() const { return counters_; }
+  // Throttled events per label of ThrottleLabels (read from any thread).
+  void ReadThrottled(std::vector<std::pair<std::string, uint64_t>>* out) const {
+    out->clear();
+    for (size_t i = 0; i < throttle_labels_.size(); ++i) {
+      out->emplace_back(throttle_labels_[i], throttled_by_label_[i].load(std::memory_order_relaxed));
+    }
+  }
   uint64_t pending_ack_batches() const { return pending_ack_batches_published_.load(std::memory_order_relaxed); }
 
   // ResultSink: a worker thread reports one submitted event, after its batch is durable.
@@ -130,7 +162,9 @@ class IngressServer::Impl final : public ResultSink {
   bool ReadMessage(zmq::socket_t& socket, Batch* b);
   void Prepare(Batch* b);
   FrameOutcome ProcessFrame(Batch* b, size_t i, uint32_t* retry_after_ms);
-  void Reject(Batch* b, size_t i, std::string_view reason, const std::string& description, const Envelope* readable);
+  void Reject(Batch* b, size_t i, size_t reason_index, std::string_view reason, const std::string& description,
+              const Envelope* readable);
+  void CountThrottled(std::string_view source);
   void EchoEventId(Batch* b, Slot& slot, std::string_view event_id);
   void HandleAck(Batch* b);
   void HandlePull(Batch* b);
@@ -148,6 +182,15 @@ class IngressServer::Impl final : public ResultSink {
   const Clock* const clock_;
   RateLimiter limiter_;
   IngressCounters counters_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Throttled events by source label; the labels and the map are immutable after
+  // construction, the counters are written by the ingress thread only.
+  const std::vector<std::string> throttle_labels_;
+  std::unique_ptr<std::atomic<uint64_t>[]> throttled_by_label_;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> throttle_index_;
 
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> router_;
@@ -333,12 +376,13 @@ void IngressServer::Impl::EchoEventId(Batch* b, Slot& slot, std::string_view eve
   b->ids.append(event_id);
 }
 
-void IngressServer::Impl::Reject(Batch* b, size_t i, std::string_view reason, const std::string& description,
-                                 const Envelope* readable) {
+void IngressServer::Impl::Reject(Batch* b, size_t i, size_t reason_index, std::string_view reason,
+                                 const std::string& description, const Envelope* readable) {
   Slot& slot = b->slots[i];
   slot.status = IngressVerdict::kRejected;
   slot.reason.assign(reason);
   counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+  if (reason_index < kIngressRejectReasons) Bump(counters_.rejected_by_reason[reason_index]);
   QuarantineInput q;
   q.received_at_ns = b->received_at_ns;
   q.endpoint = b->ack ? "ack" : "pull";
@@ -365,7 +409,7 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   slot.retry_after_ms = 0;
   slot.reason.clear();
   if (i >= options_.max_frames_per_batch) {
-    Reject(b, i, "batch_too_large",
+    Reject(b, i, kRejectReasonBatchTooLarge, IngressRejectReasonName(kRejectReasonBatchTooLarge),
            "frame " + std::to_string(i) + " of a batch of " + std::to_string(b->frame_count) + "; at most " +
                std::to_string(options_.max_frames_per_batch) + " frames per batch (ingress.max_frames_per_batch)",
            nullptr);
@@ -376,7 +420,7 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   const Envelope* envelope = nullptr;
   const Rejection rejection = ValidateEnvelope(data, size, validation_, &envelope);
   if (!rejection.ok()) {
-    Reject(b, i, rejection.ToString(), rejection.Describe(),
+    Reject(b, i, RejectReasonIndex(rejection.code), rejection.ToString(), rejection.Describe(),
            Readable(rejection.code) ? GetEnvelope(data) : nullptr);
     return FrameOutcome::kAnswered;
   }
@@ -401,7 +445,10 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
     return answer(IngressVerdict::kBusy, options_.busy_retry_after_ms, counters_.busy);
   }
   const RateDecision rate = limiter_.Acquire(source, b->received_at_ns);
-  if (!rate.admitted) return answer(IngressVerdict::kThrottled, rate.retry_after_ms, counters_.throttled);
+  if (!rate.admitted) {
+    CountThrottled(source);
+    return answer(IngressVerdict::kThrottled, rate.retry_after_ms, counters_.throttled);
+  }
 
   InboundEvent event;
   event.bytes = EventBuffer(data, size, nullptr, nullptr);  // the batch owns the frame
@@ -415,6 +462,11 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   limiter_.Refund(source);
   if (b->ack) slot.reason = s.IsBusy() ? "engine_busy" : "engine_unavailable";
   return answer(IngressVerdict::kBusy, options_.busy_retry_after_ms, counters_.busy);
+}
+
+void IngressServer::Impl::CountThrottled(std::string_view source) {
+  auto it = throttle_index_.find(source);
+  Bump(throttled_by_label_[it != throttle_index_.end() ? it->second : throttle_labels_.size() - 1]);
 }
 
 void IngressServer::Impl::OnEventResult(uint64_t cookie, const EventReport& result) {
@@ -536,6 +588,7 @@ void IngressServer::Impl::SendAck(Batch* b) {
     for (zmq::message_t& part : b->prefix) router_->send(part, zmq::send_flags::sndmore);
     router_->send(zmq::message_t(ack.data(), ack.size()), zmq::send_flags::none);
     counters_.acks_sent.fetch_add(1, std::memory_order_relaxed);
+    counters_.ack_latency_ns.Record(std::max<int64_t>(0, clock_->NowNanos() - b->received_at_ns));
   } catch (const zmq::error_t& e) {
     counters_.acks_undeliverable.fetch_add(1, std::memory_order_relaxed);
   }
@@ -691,6 +744,11 @@ IngressStats IngressServer::Stats() const {
   ORDERSYNC_INGRESS_COUNTERS(ORDERSYNC_COPY)
 #undef ORDERSYNC_COPY
   s.pending_batches = impl_->pending_ack_batches();
+  for (size_t i = 0; i < kIngressRejectReasons; ++i) {
+    s.rejected_by_reason[i] = c.rejected_by_reason[i].load(std::memory_order_relaxed);
+  }
+  impl_->ReadThrottled(&s.throttled_by_source);
+  c.ack_latency_ns.AddTo(&s.ack_latency_ns);
   return s;
 }
 

@@ -41,6 +41,11 @@ std::shared_ptr<prometheus::Collectable> MakeDispatcherCollector(std::function<D
         AddSample(&f, static_cast<double>(t.no_connection), {{"target", t.name}, {"reason", "no_connection"}});
       }
     }
+    {
+      auto& f = AddFamily(out, "ordersync_erp_post_latency_seconds",
+                          "Time from sending an attempt to the target's answer (any status).", MetricType::Histogram);
+      for (const TargetStats& t : s.targets) AddHistogram(&f, t.post_latency_ns, 1e-9, {{"target", t.name}});
+    }
     per_target("ordersync_erp_dead_lettered_total", "Commands moved to the dead-letter queue (any reason).",
                MetricType::Counter, [](const TargetStats& t) { return t.dead_lettered; });
     per_target("ordersync_erp_circuit_opened_total", "Times the target's circuit breaker opened.",

@@ -7,7 +7,8 @@
 //   ordersync_erp_attempt_failures_total{reason = timeout | no_connection},
 //   ordersync_erp_dead_lettered_total, ordersync_erp_circuit_opened_total,
 //   ordersync_erp_circuit_state (0 closed, 1 half-open, 2 open), ordersync_erp_in_flight,
-//   ordersync_erp_backlog, ordersync_erp_ingress_blocked (1 while events routed there get Busy)
+//   ordersync_erp_backlog, ordersync_erp_ingress_blocked (1 while events routed there get Busy),
+//   ordersync_erp_post_latency_seconds (histogram: attempt sent → ErpAck, any status)
 //
 // and for the dispatcher as a whole: ordersync_erp_window_commands,
 // ordersync_erp_unread_commands, ordersync_erp_acknowledged_total,

@@ -23,9 +23,20 @@ std::shared_ptr<prometheus::Collectable> MakeIngressCollector(std::function<Ingr
     counter("ordersync_ingress_events_accepted_total", "Events durably accepted (applied, parked or excepted).",
             s.accepted);
     counter("ordersync_ingress_events_duplicate_total", "Events answered Duplicate.", s.duplicate);
-    counter("ordersync_ingress_events_rejected_total", "Frames rejected (validation, batch too large); quarantined.",
-            s.rejected);
-    counter("ordersync_ingress_events_throttled_total", "Events over a rate limit.", s.throttled);
+    {
+      // Every reason from the start (at 0), so rate() sees a reason's first rejection.
+      auto& f = AddFamily(out, "ordersync_ingress_events_rejected_total",
+                          "Frames rejected (validation, batch too large) by reason; quarantined.", MetricType::Counter);
+      for (size_t i = 0; i < kIngressRejectReasons; ++i) {
+        AddSample(&f, static_cast<double>(s.rejected_by_reason[i]), {{"reason", IngressRejectReasonName(i)}});
+      }
+    }
+    {
+      auto& f = AddFamily(out, "ordersync_ingress_events_throttled_total",
+                          "Events over a rate limit, by source (sources of the rate-limit config, else other).",
+                          MetricType::Counter);
+      for (const auto& [source, n] : s.throttled_by_source) AddSample(&f, static_cast<double>(n), {{"source", source}});
+    }
     counter("ordersync_ingress_events_busy_total", "Events refused by back-pressure (Busy).", s.busy);
     counter("ordersync_ingress_store_errors_total", "Events whose batch the store refused (answered Busy).",
             s.store_errors);
@@ -40,6 +51,9 @@ std::shared_ptr<prometheus::Collectable> MakeIngressCollector(std::function<Ingr
     AddSample(&AddFamily(out, "ordersync_ingress_pending_batches",
                          "Acknowledged batches waiting for engine results.", MetricType::Gauge),
               static_cast<double>(s.pending_batches));
+    AddHistogram(&AddFamily(out, "ordersync_ingress_ack_latency_seconds",
+                            "Ack endpoint: a batch's receipt to its reply being sent.", MetricType::Histogram),
+                 s.ack_latency_ns, 1e-9);
   });
 }
 

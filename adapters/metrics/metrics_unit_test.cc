@@ -1,12 +1,14 @@
 // Unit tests of the metrics building blocks: StatsHistogram, SloRecorder, LogLimiter,
 // EventLog and the Prometheus text reader.
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "adapters/ingress/ingress_stats.h"
 #include "adapters/metrics/event_log.h"
 #include "adapters/metrics/log_limiter.h"
 #include "adapters/metrics/metric_families.h"
@@ -67,6 +69,21 @@ TEST(MetricFamiliesTest, HistogramBucketsAreCumulativeAndScaled) {
   EXPECT_TRUE(std::isinf(hist.bucket[4].upper_bound));
   EXPECT_EQ(hist.sample_count, 3u);
   EXPECT_DOUBLE_EQ(hist.sample_sum, 27.0);
+}
+
+// The reason labels of ordersync_ingress_events_rejected_total: every RejectCode (so
+// kLastRejectCode was moved when a code was appended), each once, then batch_too_large.
+TEST(IngressRejectReasonsTest, CoverEveryRejectCodeOnceThenTheIngressOwn) {
+  EXPECT_EQ(RejectCodeName(static_cast<RejectCode>(static_cast<int>(kLastRejectCode) + 1)), "unknown");
+  std::set<std::string_view> names;
+  for (size_t i = 0; i < kIngressRejectReasons; ++i) {
+    EXPECT_NE(IngressRejectReasonName(i), "unknown") << i;
+    names.insert(IngressRejectReasonName(i));
+  }
+  EXPECT_EQ(names.size(), kIngressRejectReasons);
+  EXPECT_EQ(IngressRejectReasonName(RejectReasonIndex(RejectCode::kOversizedMessage)), "oversized_message");
+  EXPECT_EQ(IngressRejectReasonName(RejectReasonIndex(kLastRejectCode)), "invalid_priority");
+  EXPECT_EQ(IngressRejectReasonName(kRejectReasonBatchTooLarge), "batch_too_large");
 }
 
 TEST(SloRecorderTest, InvoiceAckRecordsShipToInvoiceAndGoodsIssueRecordsOrderToShip) {

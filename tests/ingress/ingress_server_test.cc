@@ -77,6 +77,7 @@ TEST(IngressServerTest, BatchIsAcknowledgedInFrameOrderOnceDurable) {
   EXPECT_EQ(h.engine().OutboxOf("SO-1").size(), 2u);  // CreateSalesOrder, ConfirmAllocation
   EXPECT_TRUE(Eventually([&] { return h.server().Stats().acks_sent == 1; }));  // counted after the send
   EXPECT_EQ(h.server().Stats().accepted, 4u);
+  EXPECT_EQ(h.server().Stats().ack_latency_ns.count, 1u);  // one reply, one latency sample
 }
 
 TEST(IngressServerTest, BadFrameIsRejectedAloneWithItsReasonAndQuarantined) {
@@ -117,7 +118,14 @@ TEST(IngressServerTest, BadFrameIsRejectedAloneWithItsReasonAndQuarantined) {
   EXPECT_EQ(q[1].source, "");
   EXPECT_EQ(q[2].reason, "truncated_or_corrupt");
   EXPECT_EQ(q[2].frame_index, 3u);
-  EXPECT_EQ(h.server().Stats().quarantined, 3u);
+  const IngressStats stats = h.server().Stats();
+  EXPECT_EQ(stats.quarantined, 3u);
+  // Counted by reason, without the field: the label set stays fixed.
+  EXPECT_EQ(stats.rejected, 3u);
+  EXPECT_EQ(stats.rejected_by_reason[RejectReasonIndex(RejectCode::kMissingField)], 1u);
+  EXPECT_EQ(stats.rejected_by_reason[RejectReasonIndex(RejectCode::kWrongFileIdentifier)], 1u);
+  EXPECT_EQ(stats.rejected_by_reason[RejectReasonIndex(RejectCode::kTruncatedOrCorrupt)], 1u);
+  EXPECT_EQ(stats.rejected_by_reason[kRejectReasonBatchTooLarge], 0u);
 }
 
 TEST(IngressServerTest, ResentBatchIsAnsweredDuplicate) {
@@ -174,6 +182,8 @@ TEST(IngressServerTest, OverRateLimitIsThrottledWithRetryHintAndOtherSourcesPass
   ASSERT_TRUE(resent.has_value());
   EXPECT_THAT(Statuses(*resent), ElementsAre(kAccepted));
   EXPECT_EQ(h.server().Stats().throttled, 1u);
+  using Labelled = std::pair<std::string, uint64_t>;
+  EXPECT_THAT(h.server().Stats().throttled_by_source, ElementsAre(Labelled{"SALES", 1}, Labelled{"other", 0}));
 }
 
 TEST(IngressServerTest, ReloadedRateLimitsApplyOnTheSameConnection) {
@@ -285,6 +295,7 @@ TEST(IngressServerTest, FramesBeyondMaxPerBatchAreRejectedInTheSameReply) {
   ASSERT_EQ(q.size(), 2u);
   EXPECT_EQ(q[0].reason, "batch_too_large");
   EXPECT_EQ(q[0].frame_index, 3u);
+  EXPECT_EQ(h.server().Stats().rejected_by_reason[kRejectReasonBatchTooLarge], 2u);
 }
 
 TEST(IngressServerTest, ReplyEchoesRequestIdPrefixAndReqDelimiter) {

@@ -110,6 +110,15 @@ TEST(FanoutMetricsTest, InvoiceAckedByTheErpLandsInShipToInvoiceSeconds) {
   EXPECT_NEAR(s.Sum("ordersync_ship_to_invoice_seconds_sum", {{"target", "erp"}}), 1800, 60);
   EXPECT_EQ(s.Sum("ordersync_order_to_ship_seconds_count", {{"target", "erp"}}), 1);
   EXPECT_NEAR(s.Sum("ordersync_order_to_ship_seconds_sum", {{"target", "erp"}}), 7200, 60);
+  // One post latency sample per answer (all four Posted), on the loopback simulator.
+  EXPECT_EQ(s.types.at("ordersync_erp_post_latency_seconds"), "histogram");
+  EXPECT_GE(s.Sum("ordersync_erp_post_latency_seconds_count", {{"target", "erp"}}), 4);
+  EXPECT_EQ(s.Sum("ordersync_erp_post_latency_seconds_count", {{"target", "erp"}}),
+            s.Sum("ordersync_erp_acks_total", {{"target", "erp"}}));
+  EXPECT_EQ(s.Sum("ordersync_erp_post_latency_seconds_bucket", {{"target", "erp"}, {"le", "+Inf"}}),
+            s.Sum("ordersync_erp_post_latency_seconds_count", {{"target", "erp"}}));
+  EXPECT_GT(s.Sum("ordersync_erp_post_latency_seconds_sum", {{"target", "erp"}}), 0);
+  EXPECT_LT(s.Sum("ordersync_erp_post_latency_seconds_sum", {{"target", "erp"}}), 60);
 
   // The outbox drained: the next scan says nothing is pending for the ERP.
   ASSERT_TRUE((*obs)->scanner()->ScanOnce().ok());
