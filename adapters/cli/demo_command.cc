@@ -86,6 +86,10 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
     OutcomeCounter counter;
     GeneratorOptions go;
     go.seed = static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count());
+    // Lifecycles that happened over the last minutes (occurred_at feeds the SLO metrics).
+    go.base_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::minutes(10))
+                          .count();
     LifecycleGenerator generator(go);
     MilestoneBuilder builder;
     DisorderOptions disorder;

@@ -64,6 +64,10 @@ class StreamMaker {
     go.order_prefix = (options.order_prefix.empty() ? "LG" + std::to_string(options.seed) + "-" : options.order_prefix) +
                       "P" + std::to_string(index) + "-";
     go.same_day_share = options.same_day_share;
+    // Lifecycles that happened over the last minutes, so SLO histograms show live figures.
+    go.base_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::minutes(10))
+                          .count();
     return LifecycleGenerator(go);
   }
   bool Chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
