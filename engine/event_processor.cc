@@ -378,9 +378,8 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
 bool EventProcessor::LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id,
                                         std::string* envelope) {
   ParkedKey(&key_, p->id(), order_id, event_id);
-  std::string stored;
-  if (!store_->Get(Table::kParked, key_, &stored).ok()) return false;
-  const auto* pe = VerifiedRoot<storage::ParkedEvent>(stored, &value_);
+  if (!store_->Get(Table::kParked, key_, &stored_).ok()) return false;
+  const auto* pe = VerifiedRoot<storage::ParkedEvent>(stored_, &value_);
   if (pe == nullptr || pe->envelope() == nullptr || pe->envelope()->size() == 0) return false;
   envelope->assign(reinterpret_cast<const char*>(pe->envelope()->data()), pe->envelope()->size());
   return true;

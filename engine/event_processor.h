@@ -98,6 +98,7 @@ class EventProcessor {
   // Scratch space reused across events: no allocation in the steady state.
   std::string key_;
   std::string value_;
+  std::string stored_;  // a value as read, before VerifiedRoot aligns it into value_
   std::string reason_scratch_;
   JournalWriter journal_;
   flatbuffers::FlatBufferBuilder fbb_;

@@ -75,7 +75,8 @@ class Partition {
   // Events parked in this partition now.
   int64_t parked_count = 0;
 
-  // Partition was touched by the open batch (set by the processor).
+  // Partition was touched by the open batch: set by the worker when it first adds to the
+  // batch for this partition, cleared by EventProcessor::BatchCommitted / BatchFailed.
   bool in_batch = false;
 
  private:

@@ -1,7 +1,8 @@
 // Worker: one thread that owns a fixed set of partitions (p % workers == index). It takes
 // events off two lock-free queues (SameDay first, then Standard), applies them through
 // its EventProcessor into one StoreBatch, writes the batch (group commit) and only then
-// reports each event's result to its sink. It also times out parked events.
+// reports each event's result to its sink. PartitionTasks (Engine::SubmitTask) travel the
+// SameDay queue and run inside the same group commit. It also times out parked events.
 //
 // Thread-safety: Enqueue may be called from any thread (lock-free multi-producer queues);
 // everything else runs on the worker's own thread. The partitions it owns are touched by
