@@ -73,7 +73,8 @@ struct EngineOptions {
   uint32_t order_cache_capacity = 262144;
   // Recently seen event_ids kept in memory across all partitions. Default: 262144.
   uint32_t dedup_cache_capacity = 262144;
-  // How long an event_id is remembered for exact deduplication. Default: 7 days.
+  // How long a spilled event_id (beyond an order's first kMaxSeenPerOrder, which live in
+  // the order record for order_retention_s) stays in the dedup table. Default: 7 days.
   uint64_t dedup_window_s = 7 * 24 * 3600;
   // How long an order's state is kept after its last change (business deduplication
   // and late events rely on it). Default: 90 days.

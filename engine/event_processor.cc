@@ -3,6 +3,7 @@
 #include "engine/flatbuffer_record.h"
 #include "engine/coding.h"
 #include "engine/command_id.h"
+#include "engine/hash.h"
 #include "engine/keys.h"
 #include "erp_generated.h"
 #include "storage_generated.h"
@@ -45,16 +46,11 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
         order_->accepted_at_ns);
     FinishErpCommandBuffer(fbb, cmd);
     if (processor_->options_.journal) {
-      JournalRecord r;
-      r.kind = storage::JournalKind::CommandIssued;
-      r.at_ns = processor_->clock_->NowNanos();
-      r.event_id = event_.event_id;
-      r.correlation_id = event_.correlation_id;
-      r.command_id = command_id_;
-      r.command_kind = static_cast<uint8_t>(kind);
-      r.order_cmd_seq = order_->next_cmd_seq - 1;
-      r.target = processor_->router_.Route(company, kind);
-      processor_->journal_.Append(partition_->id(), order_->order_id, r, processor_->JournalExpiry(), batch_);
+      IssuedCommand& c = processor_->issued_.emplace_back();
+      c.command_id = command_id_;
+      c.command_kind = static_cast<uint8_t>(kind);
+      c.order_cmd_seq = order_->next_cmd_seq - 1;
+      c.target = processor_->router_.Route(company, kind);
     }
     processor_->AppendToOutbox(
         partition_, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), batch_);
@@ -120,7 +116,16 @@ Status EventProcessor::LoadOrder(Partition* p, std::string_view order_id, Cached
   return Status::OK();
 }
 
-Status EventProcessor::SeenEventId(Partition* p, std::string_view event_id, bool* seen, uint64_t* fingerprint) {
+Status EventProcessor::SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, bool* seen,
+                                   uint64_t* fingerprint) {
+  if (const SeenEvent* e = order.FindSeen(HashBytes(event_id))) {
+    *seen = true;
+    *fingerprint = e->fingerprint;
+    return Status::OK();
+  }
+  *seen = false;
+  if (!order.dedup_in_table) return Status::OK();
+  // The order's later (or older-format) event ids: the partition cache, then the table.
   *seen = p->FindEventId(event_id, fingerprint);
   if (*seen) return Status::OK();
   Bump(stats_->dedup_store_lookups);
@@ -136,7 +141,14 @@ Status EventProcessor::SeenEventId(Partition* p, std::string_view event_id, bool
   return Status::OK();
 }
 
-void EventProcessor::RememberEventId(Partition* p, const EventView& e, StoreBatch* batch) {
+void EventProcessor::RememberEventId(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch) {
+  OrderState& state = order->state;
+  p->MarkDirty(order);  // the order record carries its seen event ids
+  if (state.seen.size() < kMaxSeenPerOrder) {
+    state.seen.push_back(SeenEvent{HashBytes(e.event_id), e.fingerprint});
+    return;
+  }
+  state.dedup_in_table = true;
   DedupKey(&key_, p->id(), e.event_id);
   value_.clear();
   PutFixed64(&value_, static_cast<uint64_t>(clock_->NowNanos() + static_cast<int64_t>(options_.dedup_window_s) * kNanosPerSecond));
@@ -238,10 +250,14 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   Bump(stats_->events_processed);
   reason->clear();
   const EventView e = MakeEventView(GetEnvelope(envelope.data()));
-  CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason);
+  issued_.clear();
+  bool order_changed = false;
+  CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason, &order_changed);
   if (*outcome == EventOutcome::kExcepted) Bump(stats_->events_excepted_on_arrival);
+  // Journal the event (and the commands it issued) before any event it unparks.
   JournalEvent(p, storage::JournalKind::EventReceived, e, order != nullptr ? &order->state : nullptr, received_at_ns,
                *outcome, *reason, batch);
+  if (order_changed && !order->state.parked.empty()) RunParked(p, order, batch);
 }
 
 int64_t EventProcessor::JournalExpiry() const {
@@ -272,12 +288,14 @@ void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const
       r.returned += l.returned;
     }
   }
+  r.commands = &issued_;
   journal_.Append(p->id(), e.order_id, r, JournalExpiry(), batch);
+  issued_.clear();
 }
 
 CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std::string_view envelope,
                                           int64_t received_at_ns, bool replay, StoreBatch* batch,
-                                          EventOutcome* outcome, std::string* reason) {
+                                          EventOutcome* outcome, std::string* reason, bool* order_changed) {
 
   // A store read that fails leaves the event unprocessed and unacknowledged (the producer
   // resends it); guessing "new" could apply a fact twice.
@@ -287,29 +305,32 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
     return nullptr;
   };
 
-  // 1. Exact duplicate: the same event_id within the dedup window.
+  CachedOrder* order = nullptr;
+  if (Status st = LoadOrder(p, e.order_id, &order); !st.ok()) return read_failed(st);
+
+  // 1. Exact duplicate: an event_id this order has seen.
   uint64_t seen_fingerprint = 0;
   bool seen = false;
   if (!replay) {
-    if (Status st = SeenEventId(p, e.event_id, &seen, &seen_fingerprint); !st.ok()) return read_failed(st);
+    if (Status st = SeenEventId(p, order->state, e.event_id, &seen, &seen_fingerprint); !st.ok()) {
+      return read_failed(st);
+    }
   }
   if (seen) {
     if (seen_fingerprint == e.fingerprint) {
       Bump(stats_->duplicates_exact);
       *outcome = EventOutcome::kDuplicateExact;
       *reason = "exact";
-      return nullptr;
+      return order;
     }
     RecordException(p, e, envelope, "dedup", FailureClass::kConflictingDuplicate,
                     "event_id_reused:same event_id, different content", batch);
     *outcome = EventOutcome::kExcepted;
     *reason = "conflicting_duplicate:event_id_reused";
-    return nullptr;
+    return order;
   }
 
   // 2. Business duplicate: the same fact (order + kind + business key), applied or parked.
-  CachedOrder* order = nullptr;
-  if (Status st = LoadOrder(p, e.order_id, &order); !st.ok()) return read_failed(st);
   uint64_t fact_fingerprint = 0;
   bool fact_known = false;
   if (const Fact* f = order->state.FindFact(e.kind, e.business_key)) {
@@ -320,7 +341,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
     fact_fingerprint = r->fingerprint;
   }
   if (fact_known) {
-    RememberEventId(p, e, batch);
+    RememberEventId(p, order, e, batch);
     if (fact_fingerprint == e.fingerprint) {
       Bump(stats_->duplicates_business);
       *outcome = EventOutcome::kDuplicateBusiness;
@@ -337,7 +358,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
   }
 
   // 3. Sequencing, lifecycle, routing.
-  RememberEventId(p, e, batch);
+  RememberEventId(p, order, e, batch);
   Verdict v = Decide(order->state, e);
   switch (v.kind) {
     case Verdict::Kind::kApply:
@@ -371,7 +392,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
       break;
     }
   }
-  if (!order->state.parked.empty()) RunParked(p, order, batch);
+  *order_changed = true;  // applied, or an exception that may have advanced a source cursor
   return order;
 }
 
@@ -411,6 +432,7 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
       ParkedKey(&key_, p->id(), order->state.order_id, resolved.event_id);
       batch->Delete(Table::kParked, key_);
       AdjustParked(p, -1);
+      issued_.clear();
       if (v.kind == Verdict::Kind::kApply) {
         Apply(p, order, e, batch);
         Bump(stats_->events_unparked);

@@ -64,9 +64,12 @@ class EventProcessor {
   // The order from the cache or the store (a fresh one if absent or past retention).
   // Fails on a read error or an unreadable stored order.
   Status LoadOrder(Partition* p, std::string_view order_id, CachedOrder** order);
-  // Looks the event_id up in the partition cache, then the dedup table.
-  Status SeenEventId(Partition* p, std::string_view event_id, bool* seen, uint64_t* fingerprint);
-  void RememberEventId(Partition* p, const EventView& e, StoreBatch* batch);
+  // Whether `order` has seen `event_id` (and with which fingerprint): its own list, and
+  // when some of its ids spilled, the partition cache and the dedup table.
+  Status SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, bool* seen,
+                     uint64_t* fingerprint);
+  // Records the event_id with its order (or, past kMaxSeenPerOrder, in the dedup table).
+  void RememberEventId(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
   // Sequencing, lifecycle rule and routing for `e` against `order`.
   Verdict Decide(const OrderState& order, const EventView& e) const;
   void Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
@@ -74,9 +77,11 @@ class EventProcessor {
             int64_t received_at_ns, StoreBatch* batch);
   void RecordException(Partition* p, const EventView& e, std::string_view envelope, std::string_view stage,
                        FailureClass failure_class, std::string_view reason, StoreBatch* batch);
-  // Processes one event; returns its order (null if it was not loaded).
+  // Processes one event; returns its order (null if it was not loaded). Sets
+  // *order_changed when the order changed in a way that may release parked events.
   CachedOrder* ProcessEvent(Partition* p, const EventView& e, std::string_view envelope, int64_t received_at_ns,
-                            bool replay, StoreBatch* batch, EventOutcome* outcome, std::string* reason);
+                            bool replay, StoreBatch* batch, EventOutcome* outcome, std::string* reason,
+                            bool* order_changed);
   // When a journal entry written now expires.
   int64_t JournalExpiry() const;
   // Appends a journal entry about event `e` (no-op when the journal is off).
@@ -101,6 +106,8 @@ class EventProcessor {
   std::string stored_;  // a value as read, before VerifiedRoot aligns it into value_
   std::string reason_scratch_;
   JournalWriter journal_;
+  // Commands issued by the event being processed, for its journal entry.
+  std::vector<IssuedCommand> issued_;
   flatbuffers::FlatBufferBuilder fbb_;
   flatbuffers::FlatBufferBuilder state_fbb_;
 };

@@ -28,6 +28,15 @@ void JournalWriter::Append(uint32_t partition, std::string_view order_id, const 
   auto command_id = str(r.command_id);
   auto target = str(r.target);
   auto document = str(r.erp_document_id);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<storage::JournalCommand>>> commands;
+  if (r.commands != nullptr && !r.commands->empty()) {
+    command_offsets_.clear();
+    for (const IssuedCommand& c : *r.commands) {
+      command_offsets_.push_back(storage::CreateJournalCommand(fbb_, str(c.command_id), c.command_kind,
+                                                               c.order_cmd_seq, str(c.target)));
+    }
+    commands = fbb_.CreateVector(command_offsets_);
+  }
   storage::JournalEntryBuilder b(fbb_);
   b.add_kind(r.kind);
   b.add_at_ns(r.at_ns);
@@ -50,6 +59,8 @@ void JournalWriter::Append(uint32_t partition, std::string_view order_id, const 
   b.add_picked(r.picked);
   b.add_shipped(r.shipped);
   b.add_returned(r.returned);
+  b.add_commands(commands);
+  b.add_first_sent_at_ns(r.first_sent_at_ns);
   fbb_.Finish(b.Finish());
 
   ParkedOrderPrefix(&key_, partition, order_id);

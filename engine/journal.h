@@ -1,7 +1,8 @@
-// Journal: each order's timeline, for `ordersync trace`. The engine appends an entry for
-// every event it processes (with the outcome and the order's totals after it) and for
-// every command it issues; the ERP dispatcher appends sends, acknowledgements and dead
-// letters. Entries live in Table::kJournal, expire with order_retention_s, and are keyed
+// Journal: each order's timeline, for `ordersync trace`. The engine appends one entry for
+// every event it processes (with the outcome, the order's totals after it and the ERP
+// commands it issued); the ERP dispatcher appends acknowledgements (with the first send
+// time and attempt count), re-sends and dead letters. One entry per event and one per
+// acknowledged command keeps the journal to about two small writes per event. Entries live in Table::kJournal, expire with order_retention_s, and are keyed
 //
 //   partition:2 | len(order_id):1 | order_id | at_ns:8 (big-endian) | uniq:8
 //
@@ -16,12 +17,21 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/state_store.h"
 #include "flatbuffers/flatbuffers.h"
 #include "storage_generated.h"
 
 namespace ordersync {
+
+// A command issued by an event, as the event's entry lists it.
+struct IssuedCommand {
+  std::string command_id;
+  uint8_t command_kind = 0;
+  uint64_t order_cmd_seq = 0;
+  std::string target;
+};
 
 // Everything an entry can say; unset strings are left out.
 struct JournalRecord {
@@ -42,6 +52,8 @@ struct JournalRecord {
   uint32_t attempt = 0;
   std::string_view erp_document_id;
   int64_t ordered = 0, reserved = 0, picked = 0, shipped = 0, returned = 0;
+  const std::vector<IssuedCommand>* commands = nullptr;  // events: the commands they issued
+  int64_t first_sent_at_ns = 0;                          // acks and dead letters
 };
 
 // [lower, upper) of one order's journal.
@@ -57,6 +69,7 @@ class JournalWriter {
  private:
   static std::atomic<uint64_t> next_uniq_;
   flatbuffers::FlatBufferBuilder fbb_;
+  std::vector<flatbuffers::Offset<storage::JournalCommand>> command_offsets_;
   std::string key_;
   std::string value_;
 };

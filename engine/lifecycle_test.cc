@@ -304,6 +304,30 @@ TEST(LifecycleRecoveryTest, ParkedEventsAndCountersSurviveRestart) {
   for (const auto& c : h.Outbox()) EXPECT_TRUE(keys.insert({c.partition, c.outbox_seq}).second);
 }
 
+// An order keeps its first kMaxSeenPerOrder event ids in its record; later ones spill
+// to the dedup table. Exact dedup must hold on both sides of the limit, across a restart
+// (caches gone), and conflicting reuse of an id must still be caught.
+TEST(LifecycleDedupTest, ExactDedupHoldsForIdsInTheOrderRecordAndForSpilledIds) {
+  EngineHarness h;
+  const size_t n = kMaxSeenPerOrder + 10;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string id = "adj-" + std::to_string(i);
+    ASSERT_EQ(h.Send(Adjusted("O1", id, "ADJ-" + std::to_string(i), "SKU-A", -1)).outcome, O::kApplied) << id;
+  }
+  auto order = h.Order("O1");
+  ASSERT_TRUE(order.has_value());
+  EXPECT_EQ(order->seen.size(), kMaxSeenPerOrder);
+  EXPECT_TRUE(order->dedup_in_table);
+  h.Restart();
+  for (size_t i : {size_t{0}, kMaxSeenPerOrder - 1, kMaxSeenPerOrder, n - 1}) {
+    const std::string id = "adj-" + std::to_string(i);
+    EXPECT_EQ(h.Send(Adjusted("O1", id, "ADJ-" + std::to_string(i), "SKU-A", -1)).outcome, O::kDuplicateExact) << id;
+    // Same id, other content: a conflict, not a silent drop.
+    EXPECT_EQ(h.Send(Adjusted("O1", id, "ADJ-X" + std::to_string(i), "SKU-A", -1)).outcome, O::kExcepted) << id;
+  }
+  EXPECT_EQ(h.OutboxOf("O1").size(), n);
+}
+
 TEST(LifecycleCommandTest, CommandsCarryIdsCorrelationAndLines) {
   EngineHarness h;
   h.Send(Accepted("O1", "e1", L(10, 2)));
@@ -336,14 +360,18 @@ TEST(LifecycleJournalTest, TimelineRecordsEventsOutcomesAndCommandsInOrder) {
     if (j->outcome()) line += " " + j->outcome()->str();
     if (j->command_id()) line += " " + j->command_id()->str() + " #" + std::to_string(j->order_cmd_seq());
     if (j->kind() == storage::JournalKind::EventResolved) line += " reserved=" + std::to_string(j->reserved());
+    if (j->commands()) {
+      for (const storage::JournalCommand* c : *j->commands()) {
+        line += " [" + c->command_id()->str() + " #" + std::to_string(c->order_cmd_seq()) + "]";
+      }
+    }
     lines.push_back(line);
   }
+  // One entry per event, listing the commands it issued; an event before those it unparks.
   EXPECT_EQ(lines, (std::vector<std::string>{
                        "EventReceived e2 parked",
-                       "CommandIssued e1 O1/SO/O1 #1",
-                       "CommandIssued e2 O1/AL/R1 #2",
-                       "EventResolved e2 applied reserved=4",
-                       "EventReceived e1 applied",
+                       "EventReceived e1 applied [O1/SO/O1 #1]",
+                       "EventResolved e2 applied reserved=4 [O1/AL/R1 #2]",
                        "EventReceived e1 duplicate_exact",
                    }));
 }

@@ -37,6 +37,13 @@ const ParkedRef* OrderState::FindParked(Milestone kind, std::string_view busines
   return nullptr;
 }
 
+const SeenEvent* OrderState::FindSeen(uint64_t id_hash) const {
+  for (const SeenEvent& e : seen) {
+    if (e.id_hash == id_hash) return &e;
+  }
+  return nullptr;
+}
+
 bool OrderState::HasShipment() const {
   for (const Fact& f : facts) {
     if (f.kind == Milestone::ShipmentDispatched) return true;
@@ -116,10 +123,14 @@ void EncodeOrderState(const OrderState& s, int64_t expire_at_ns, fb::FlatBufferB
                                          Str(fbb, p.business_key), p.fingerprint, Str(fbb, p.source), p.source_seq,
                                          Str(fbb, p.waiting_for), p.parked_at_ns, p.deadline_ns));
   }
+  st::SeenEvent* seen_out = nullptr;
+  auto seen = fbb->CreateUninitializedVectorOfStructs(s.seen.size(), &seen_out);
+  for (size_t i = 0; i < s.seen.size(); ++i) seen_out[i] = st::SeenEvent(s.seen[i].id_hash, s.seen[i].fingerprint);
   auto root = st::CreateOrderState(*fbb, Str(fbb, s.order_id), s.accepted, s.cancelled, Str(fbb, s.customer_id),
                                    Str(fbb, s.currency), Str(fbb, s.company_code), fbb->CreateVector(lines),
                                    fbb->CreateVector(facts), fbb->CreateVector(cursors), fbb->CreateVector(parked),
-                                   s.next_cmd_seq, s.accepted_at_ns, s.last_change_ns);
+                                   s.next_cmd_seq, s.accepted_at_ns, s.last_change_ns,
+                                   seen, s.dedup_in_table);
   fbb->Finish(root);
   value->clear();
   PutFixed64(value, static_cast<uint64_t>(expire_at_ns));
@@ -164,6 +175,13 @@ Status DecodeOrderState(std::string_view value, OrderState* s, int64_t* expire_a
                                     p->fingerprint(), Copy(p->source()), p->source_seq(), Copy(p->waiting_for()),
                                     p->parked_at_ns(), p->deadline_ns(), std::string()});
     }
+  }
+  if (in->seen_events() != nullptr) {
+    s->seen.reserve(in->seen_events()->size());
+    for (const st::SeenEvent* e : *in->seen_events()) s->seen.push_back(SeenEvent{e->id_hash(), e->fingerprint()});
+    s->dedup_in_table = in->dedup_in_table();
+  } else {
+    s->dedup_in_table = true;  // written before event ids lived with the order
   }
   return Status::OK();
 }

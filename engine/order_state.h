@@ -69,6 +69,15 @@ struct ParkedRef {
   std::string envelope;
 };
 
+// An event_id the order has seen: HashBytes(event_id) and the content fingerprint.
+struct SeenEvent {
+  uint64_t id_hash = 0;
+  uint64_t fingerprint = 0;
+};
+
+// Event ids kept inside an order record; beyond this many, in the dedup table.
+inline constexpr size_t kMaxSeenPerOrder = 64;
+
 struct OrderState {
   std::string order_id;
   bool accepted = false;
@@ -83,6 +92,11 @@ struct OrderState {
   uint64_t next_cmd_seq = 1;
   int64_t accepted_at_ns = 0;
   int64_t last_change_ns = 0;
+  std::vector<SeenEvent> seen;   // exact dedup, up to kMaxSeenPerOrder
+  bool dedup_in_table = false;   // some event ids of this order are in the dedup table
+
+  // The fingerprint of `id_hash` if the order has seen it.
+  const SeenEvent* FindSeen(uint64_t id_hash) const;
 
   LineState* FindLine(uint32_t line_no);
   const LineState* FindLine(uint32_t line_no) const;

@@ -216,11 +216,27 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
       t.picked = e->picked();
       t.shipped = e->shipped();
       t.returned = e->returned();
+      t.first_sent_at_ns = e->first_sent_at_ns();
+      // The commands the event issued: one command_issued step each, right after it.
+      if (is_event && e->commands() != nullptr) {
+        const TraceStep event_step = t;
+        for (const storage::JournalCommand* c : *e->commands()) {
+          TraceStep& ct = out->steps.emplace_back();
+          ct.kind = "command_issued";
+          ct.at_ns = event_step.at_ns;
+          ct.event_id = event_step.event_id;
+          ct.correlation_id = event_step.correlation_id;
+          ct.command_id = Str(c->command_id());
+          ct.command_kind = CommandKindName(c->command_kind());
+          ct.order_cmd_seq = c->order_cmd_seq();
+          ct.target = Str(c->target());
+        }
+      }
     }
     ORDERSYNC_RETURN_IF_ERROR(it->status());
   }
-  // Time order. The engine journals an event after the commands it issued (same at_ns);
-  // show the event first.
+  // Time order; at equal times an event before the commands it issued (older versions
+  // journaled the commands first, as entries of their own).
   std::stable_sort(out->steps.begin(), out->steps.end(), [](const TraceStep& a, const TraceStep& b) {
     if (a.at_ns != b.at_ns) return a.at_ns < b.at_ns;
     return a.command_id.empty() && !b.command_id.empty();
@@ -242,6 +258,10 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
       if (c.first_sent_at_ns == 0) c.first_sent_at_ns = t.at_ns;
       c.attempts = std::max(c.attempts + 1, t.attempt);
     } else if (t.kind == "command_acked") {
+      if (t.first_sent_at_ns != 0 && (c.first_sent_at_ns == 0 || t.first_sent_at_ns < c.first_sent_at_ns)) {
+        c.first_sent_at_ns = t.first_sent_at_ns;
+      }
+      c.attempts = std::max(c.attempts, t.attempt);
       c.ack_status = t.outcome;
       if (t.outcome == "Posted" || t.outcome == "AlreadyPosted") {
         c.state = "acknowledged";
@@ -250,6 +270,8 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
       }
       c.message = t.reason;  // the latest answer's message
     } else if (t.kind == "command_dead_lettered") {
+      if (c.first_sent_at_ns == 0) c.first_sent_at_ns = t.first_sent_at_ns;
+      c.attempts = std::max(c.attempts, t.attempt);
       c.state = "dead_lettered";
       if (!t.reason.empty()) c.message = t.reason;
     }

@@ -39,6 +39,7 @@ struct TraceStep {
   std::string command_id, command_kind, target, erp_document_id;
   uint64_t order_cmd_seq = 0;
   uint32_t attempt = 0;
+  int64_t first_sent_at_ns = 0;  // command_acked / command_dead_lettered: attempt 1's send
   bool has_totals = false;
   int64_t ordered = 0, reserved = 0, picked = 0, shipped = 0, returned = 0;
 };

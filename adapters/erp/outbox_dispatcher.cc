@@ -190,6 +190,7 @@ class OutboxDispatcher::Impl {
     uint32_t attempts = 0;
     int64_t first_attempt_ns = 0;
     int64_t last_attempt_ns = 0;  // steady clock: when the latest attempt was sent
+    int64_t first_sent_wall_ns = 0;  // wall clock of attempt 1, for the journal
   };
 
   struct EntryRef {
@@ -596,6 +597,7 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
   e->last_attempt_ns = now;
   if (e->attempts == 1) {
     e->first_attempt_ns = now;
+    e->first_sent_wall_ns = wall_->NowNanos();
   } else {
     ++t.counters.retries;
   }
@@ -606,7 +608,8 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
   ++t.in_flight;
   timeouts_.push(Timer{now + static_cast<int64_t>(t.options.timeout_ms) * 1'000'000, Ref(e)});
   by_command_[e->command_id] = Ref(e);
-  Journal(*e, storage::JournalKind::CommandSent, "sent", "");
+  // Attempt 1 is told by the ack entry (first_sent_at_ns); only re-sends get their own.
+  if (e->attempts > 1) Journal(*e, storage::JournalKind::CommandSent, "sent", "");
   return true;
 }
 
@@ -837,6 +840,7 @@ void OutboxDispatcher::Impl::Journal(const Entry& e, storage::JournalKind kind, 
   r.target = e.target < targets_.size() ? std::string_view(targets_[e.target]->options.name) : std::string_view();
   r.attempt = e.attempts;
   r.erp_document_id = document;
+  if (kind != storage::JournalKind::CommandSent) r.first_sent_at_ns = e.first_sent_wall_ns;
   journal_.Append(e.partition, e.order_id, r,
                   r.at_ns + static_cast<int64_t>(options_.journal_retention_s) * 1'000'000'000, batch_.get());
 }

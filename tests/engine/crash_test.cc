@@ -16,6 +16,7 @@
 
 #include "adapters/producer/lifecycle_generator.h"
 #include "engine/hash.h"
+#include "engine/event_lookup.h"
 #include "engine/keys.h"
 #include "tests/support/engine_harness.h"
 
@@ -67,8 +68,8 @@ void Finish(ChildRun& run, bool kill_it) {
   std::fclose(run.out);
 }
 
-// Every acknowledged event left its event_id in the dedup table, in the same batch as
-// its effects: so its presence proves the whole batch survived.
+// Every acknowledged event left its event_id in its order's record (EventRecorded), in
+// the same batch as its effects: so its presence proves the whole batch survived.
 void ExpectAckedEventsDurable(const std::string& dir, const std::vector<EnvelopeSpec>& stream,
                               const std::map<size_t, int>& acked) {
   StorageOptions so;
@@ -76,12 +77,12 @@ void ExpectAckedEventsDurable(const std::string& dir, const std::vector<Envelope
   auto store = RocksDbStore::Open(so);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   const uint32_t partitions = testing::TestEngineOptions().partitions;
-  std::string key, value;
+  const int64_t now = SystemClock::Default()->NowNanos();
   for (const auto& [index, outcome] : acked) {
     const EnvelopeSpec& e = stream[index];
-    DedupKey(&key, PartitionOf(e.order_id, partitions), e.event_id);
-    ASSERT_TRUE((*store)->Get(Table::kDedup, key, &value).ok())
-        << "acked event " << e.event_id << " (outcome " << outcome << ") lost after SIGKILL";
+    bool recorded = false;
+    ASSERT_TRUE(EventRecorded(store->get(), partitions, e.order_id, e.event_id, now, &recorded).ok());
+    ASSERT_TRUE(recorded) << "acked event " << e.event_id << " (outcome " << outcome << ") lost after SIGKILL";
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include "adapters/ingress/ack_client.h"
 #include "engine/hash.h"
+#include "engine/event_lookup.h"
 #include "engine/keys.h"
 #include "tests/support/engine_harness.h"
 
@@ -131,9 +132,11 @@ TEST(IngressCrashTest, ProducerResendingUnackedBatchesGetsEveryEventAppliedOnceA
   auto store = RocksDbStore::Open(so);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::string key, value;
+  const int64_t now = SystemClock::Default()->NowNanos();
   for (const EnvelopeSpec& e : stream) {
-    DedupKey(&key, PartitionOf(e.order_id, 8), e.event_id);
-    ASSERT_TRUE((*store)->Get(Table::kDedup, key, &value).ok()) << "event " << e.event_id << " not in state";
+    bool recorded = false;
+    ASSERT_TRUE(EventRecorded(store->get(), 8, e.order_id, e.event_id, now, &recorded).ok());
+    ASSERT_TRUE(recorded) << "event " << e.event_id << " not in state";
   }
   std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> got, want;
   std::set<std::string> ids;
