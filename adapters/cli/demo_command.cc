@@ -1,183 +1,326 @@
 #include "adapters/cli/demo_command.h"
 
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
+#include <tuple>
 
-#include <spdlog/spdlog.h>
+#include "adapters/cli/demo_report.h"
+#include "adapters/cli/logging.h"
+#include "adapters/cli/pipeline.h"
+#include "adapters/config/option_names.h"
+#include "adapters/erp/erp_simulator.h"
+#include "adapters/ingress/loadgen.h"
 
-#include "adapters/metrics/observability.h"
-#include "adapters/producer/lifecycle_generator.h"
-#include "adapters/storage/rocksdb_store.h"
-#include "engine/engine.h"
+#ifndef ORDERSYNC_VERSION
+#define ORDERSYNC_VERSION "unknown"
+#endif
 
 namespace ordersync {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
-// Counts outcomes as the engine reports them (worker threads).
-class OutcomeCounter final : public ResultSink {
- public:
-  void OnEventResult(uint64_t, const EventReport& r) override {
-    counts_[static_cast<size_t>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
+// Traffic mix of the simulated producers (see --help).
+constexpr double kExactDuplicates = 0.05;
+constexpr double kBusinessDuplicates = 0.02;
+constexpr double kOutOfOrder = 0.2;
+constexpr double kMalformed = 0.003;
+constexpr double kSameDay = 0.1;
+
+std::string MakeDataDir(const std::string& wanted) {
+  std::error_code ec;
+  if (!wanted.empty()) {
+    fs::create_directories(wanted, ec);
+    return ec ? std::string() : fs::absolute(wanted, ec).lexically_normal().string();
   }
-  uint64_t count(EventOutcome o) const { return counts_[static_cast<size_t>(o)].load(std::memory_order_relaxed); }
-  uint64_t total() const {
-    uint64_t t = 0;
-    for (const auto& c : counts_) t += c.load(std::memory_order_relaxed);
-    return t;
-  }
-
- private:
-  std::atomic<uint64_t> counts_[6] = {};
-};
-
-// Most events submitted and not yet answered.
-constexpr uint64_t kMaxInFlight = 20000;
-
-std::string MakeTempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "ordersync-demo-XXXXXX").string();
+  std::string tmpl = (fs::temp_directory_path(ec) / "ordersync-demo-XXXXXX").string();
   return mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
+}
+
+// How to run this binary again from the current directory: "ordersync" when that is what
+// PATH finds, else its path (relative when below the current directory).
+std::string CliPath() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "ordersync";
+  if (const char* path = getenv("PATH"); path != nullptr) {
+    const std::string dirs = path;
+    for (size_t start = 0; start <= dirs.size();) {
+      const size_t end = std::min(dirs.find(':', start), dirs.size());
+      const fs::path candidate = fs::path(dirs.substr(start, end - start)) / "ordersync";
+      if (end > start && fs::equivalent(candidate, exe, ec)) return "ordersync";
+      start = end + 1;
+    }
+  }
+  const fs::path rel = exe.lexically_relative(fs::current_path(ec));
+  if (!ec && !rel.empty() && *rel.begin() != "..") {
+    return rel.has_parent_path() ? rel.string() : "./" + rel.string();  // a bare name would be looked up in PATH
+  }
+  return exe.string();
+}
+
+// The config the demo runs on: the effective one, with its own data dir, loopback
+// ephemeral ports, no admin endpoint, every ERP target at the simulator and a store scan
+// every second (fresh figures for the progress line).
+AppConfig DemoConfig(const AppConfig& config, const std::string& data_dir, const std::string& erp_endpoint) {
+  AppConfig c = config;
+  c.storage.data_dir = data_dir;
+  c.ingress.ack_endpoint = "tcp://127.0.0.1:*";
+  c.ingress.pull_endpoint = "";
+  c.ingress.curve_secret_key_file = "";  // the producers run in-process, without keys
+  c.ingress.curve_authorized_keys_dir = "";
+  c.admin.endpoint = "";  // nothing to collide with a `serve` on the same host
+  c.metrics.scan_interval_s = 1;
+  for (ErpTargetOptions& t : c.erp.targets) t.endpoint = erp_endpoint;
+  return c;
+}
+
+DemoSample Sample(Pipeline* p, const ErpSimulator& erp, const AppConfig& config, SteadyClock::time_point t0,
+                  const ErpSimOptions& sim) {
+  DemoSample s;
+  s.elapsed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  s.erp_down =
+      sim.outage_for_s > 0 && s.elapsed_s >= sim.outage_at_s && s.elapsed_s < sim.outage_at_s + sim.outage_for_s;
+  s.engine = p->engine()->Stats();
+  s.ingress = p->ingress()->Stats();
+  s.dispatcher = p->dispatcher()->Stats();
+  s.scan = p->observability()->scanner()->Snapshot();
+  s.erp = erp.Summary();
+  s.slo = p->slo()->Read();
+  s.slo_order_to_ship_s = config.slo.order_to_ship_s;
+  s.slo_ship_to_invoice_s = config.slo.ship_to_invoice_s;
+  return s;
+}
+
+// Everything issued this run is posted or dead-lettered and nothing is left to send.
+bool Drained(const DemoSample& first, const DemoSample& s) {
+  const uint64_t issued = s.engine.commands_emitted - first.engine.commands_emitted;
+  return OutboxDepth(s) == 0 && s.erp.postings + DeadLettered(s) - DeadLettered(first) >= issued;
+}
+
+// An order with the most ERP postings; among those, the first one posted after the
+// outage ended (its commands most likely waited it out).
+std::pair<std::string, uint64_t> PickOrder(const std::vector<ErpPosting>& ledger, int64_t outage_end_ns) {
+  std::map<std::string, std::pair<uint64_t, bool>> orders;  // postings, posted after the outage
+  for (const ErpPosting& p : ledger) {
+    auto& o = orders[p.order_id];
+    ++o.first;
+    o.second = o.second || p.posted_at_ns >= outage_end_ns;
+  }
+  std::pair<std::string, uint64_t> best;
+  bool best_after = false;
+  for (const auto& [order, o] : orders) {
+    if (o.first > best.second || (o.first == best.second && o.second && !best_after)) {
+      best = {order, o.first};
+      best_after = o.second;
+    }
+  }
+  return best;
 }
 
 }  // namespace
 
+CLI::App* AddDemoSubcommand(CLI::App& app, DemoOptions* o) {
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Live demo of the whole pipeline in one process, on the effective config: simulated warehouse producers\n"
+      "send order milestones over ZeroMQ (with exact and business duplicates, out-of-order delivery and\n"
+      "malformed frames) to the ingress; the engine validates, dedups, resequences and writes ERP commands to\n"
+      "its RocksDB outbox; the dispatcher posts them to a simulated ERP that goes down for a while. Prints a\n"
+      "line per second, waits for the outbox to drain, then explains what happened and prints the commands to\n"
+      "inspect the run (trace, quarantine, dlq), which work after the demo on its kept data dir. Ports are\n"
+      "loopback and ephemeral (metrics: [metrics] listen_address, else an ephemeral port); no admin endpoint.");
+  demo->add_option("--seconds", o->seconds, "How long the producers send events")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 3600.0));
+  demo->add_option("--rate", o->rate,
+                   "Events/s over all producers (about 0.8 ERP commands each); the default leaves the ERP "
+                   "target's rate_per_s room to catch up after the outage")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e7));
+  demo->add_option("--producers", o->producers, "Simulated producers (threads, one ZeroMQ socket each)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  demo->add_option("--outage-seconds", o->outage_seconds,
+                   "Length of the ERP outage (the simulator answers \"unavailable\"), starting a third of the way "
+                   "into the run; 0 = no outage")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  demo->add_option("--erp-reject-rate", o->erp_reject_rate,
+                   "Share of commands the simulated ERP rejects; they and their order's later commands go to the "
+                   "dead-letter queue (`ordersync dlq`)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  demo->add_option("--drain-timeout", o->drain_timeout_s,
+                   "After the producers stop, wait at most this many seconds for the outbox to drain")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  demo->add_option("--linger", o->linger_s,
+                   "After the summary, keep the pipeline and its metrics endpoint up this many seconds "
+                   "(Ctrl-C ends it early)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+  demo->add_option("--data-dir", o->data_dir,
+                   "RocksDB data dir to use and keep (created if missing); default: a fresh "
+                   "/tmp/ordersync-demo-XXXXXX, kept and printed")
+      ->type_name("DIR");
+  demo->add_option("--seed", o->seed, "Seed of the generated orders and ERP faults; 0 = from the clock")
+      ->capture_default_str();
+  demo->add_flag("--verbose", o->verbose, "Log at the [log] level of the config (default: errors only)");
+  return demo;
+}
+
 int RunDemo(const AppConfig& config, const DemoOptions& options) {
-  const bool temp = options.data_dir.empty();
-  StorageOptions storage = config.storage;
-  storage.data_dir = temp ? MakeTempDir() : options.data_dir;
-  if (storage.data_dir.empty()) {
-    spdlog::error("cannot create a temp dir for the demo");
+  LogOptions log = config.log;
+  if (!options.verbose) log.level = "error";
+  SetUpLogging(log);
+
+  const std::string data_dir = MakeDataDir(options.data_dir);
+  if (data_dir.empty()) {
+    std::cerr << "ordersync demo: cannot create the data dir "
+              << (options.data_dir.empty() ? "in " + fs::temp_directory_path().string() : options.data_dir) << "\n";
     return 1;
   }
-  std::printf("ordersync demo: %d s of generated order lifecycles through the engine\n", options.seconds);
-  std::printf("  data dir   %s%s\n", storage.data_dir.c_str(), temp ? " (temporary)" : "");
-  std::printf("  engine     %u partitions, durability %s, bill_on %s\n", config.engine.partitions,
-              config.engine.durability == Durability::kFsync ? "fsync"
-              : config.engine.durability == Durability::kNone ? "none" : "wal",
-              config.engine.bill_on == BillOn::kShip ? "ship" : "delivery");
-  std::printf("  input      lifecycles shuffled across and within orders, +10%% exact and +5%% business duplicates\n\n");
+  const uint64_t seed =
+      options.seed != 0 ? options.seed : static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count()) % 1000000;
 
-  int rc = 0;
-  {
-    auto store = RocksDbStore::Open(storage);
-    if (!store.ok()) {
-      spdlog::error("cannot open the state store: {}", store.status().ToString());
-      return 1;
-    }
-    auto engine = Engine::Open(config.engine, store->get());
-    if (!engine.ok()) {
-      spdlog::error("cannot start the engine: {}", engine.status().ToString());
-      return 1;
-    }
-    // Metrics are optional here: if the port is taken (a serve running), carry on without.
-    auto observability = Observability::Start(config, engine->get(), store->get(), "demo");
-    if (observability.ok() && !(*observability)->url().empty()) {
-      std::printf("  metrics    %s (try: curl -s %s | grep ^ordersync_orders)\n\n", (*observability)->url().c_str(),
-                  (*observability)->url().c_str());
-    } else if (!observability.ok()) {
-      std::printf("  metrics    off: %s\n\n", observability.status().ToString().c_str());
-    }
-    OutcomeCounter counter;
-    GeneratorOptions go;
-    go.seed = static_cast<uint64_t>(SteadyClock::now().time_since_epoch().count());
-    // Lifecycles that happened over the last minutes (occurred_at feeds the SLO metrics).
-    go.base_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::minutes(10))
-                          .count();
-    LifecycleGenerator generator(go);
-    MilestoneBuilder builder;
-    DisorderOptions disorder;
-    uint64_t submitted = 0, busy_retries = 0, orders = 0;
-    std::string sample_order;
-    const auto start = SteadyClock::now();
-    const auto end = start + std::chrono::seconds(options.seconds);
-    auto next_report = start + std::chrono::seconds(1);
-    uint64_t last_total = 0;
-    // Feed in windows of 500 orders, each window shuffled on its own: realistic disorder
-    // (events arrive late by minutes, not days) with a bounded working set.
-    while (SteadyClock::now() < end) {
-      std::vector<GeneratedOrder> window;
-      for (int i = 0; i < 500; ++i) window.push_back(generator.Next());
-      orders += window.size();
-      if (sample_order.empty()) sample_order = window.front().order_id;
-      disorder.seed++;
-      for (const EnvelopeSpec& spec : Disorder(window, disorder)) {
-        if (options.events_per_second > 0) {
-          const auto due = start + std::chrono::nanoseconds(submitted * 1'000'000'000ull / options.events_per_second);
-          std::this_thread::sleep_until(due);
-        }
-        // Like a producer with a bounded in-flight window: wait for results before
-        // running further ahead of the engine.
-        while (submitted - counter.total() >= kMaxInFlight) std::this_thread::sleep_for(std::chrono::microseconds(200));
-        InboundEvent ev;
-        ev.bytes = EventBuffer::Copy(builder.Build(spec));
-        ev.sink = &counter;
-        Status s;
-        while ((s = (*engine)->Submit(std::move(ev))).IsBusy()) {
-          ++busy_retries;
-          std::this_thread::sleep_for(std::chrono::microseconds(100));
-        }
-        ++submitted;
-        const auto now = SteadyClock::now();
-        if (now >= next_report) {
-          const EngineStats st = (*engine)->Stats();
-          const uint64_t total = counter.total();
-          std::printf("[%3lds] %7lu ev/s | applied %lu parked-now %ld duplicates %lu exceptions %lu | ERP commands %lu | batch %.0f ev\n",
-                      static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(now - start).count()),
-                      static_cast<unsigned long>(total - last_total),
-                      static_cast<unsigned long>(st.events_applied + st.events_unparked),
-                      static_cast<long>(st.parked_now),
-                      static_cast<unsigned long>(st.duplicates_exact + st.duplicates_business),
-                      static_cast<unsigned long>(st.events_excepted), static_cast<unsigned long>(st.commands_emitted),
-                      st.batches_committed ? static_cast<double>(st.batch_events) / st.batches_committed : 0.0);
-          std::fflush(stdout);
-          last_total = total;
-          next_report += std::chrono::seconds(1);
-        }
-      }
-    }
-    while (counter.total() < submitted) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (observability.ok()) (*observability)->Stop();
-    (*engine)->Stop();
-    const double secs = std::chrono::duration<double>(SteadyClock::now() - start).count();
-    const EngineStats st = (*engine)->Stats();
-    std::printf("\nWhat happened\n");
-    std::printf("  %lu events for %lu orders in %.1f s (%.0f events/s, every result after its batch was durable)\n",
-                static_cast<unsigned long>(submitted), static_cast<unsigned long>(orders), secs, submitted / secs);
-    std::printf("  %lu applied on arrival; %lu arrived before their prerequisite, were parked and applied later\n",
-                static_cast<unsigned long>(st.events_applied), static_cast<unsigned long>(st.events_unparked));
-    std::printf("  %lu exact duplicates and %lu business duplicates absorbed without a second posting\n",
-                static_cast<unsigned long>(st.duplicates_exact), static_cast<unsigned long>(st.duplicates_business));
-    std::printf("  %lu ERP commands written to the outbox, numbered per order, with deterministic ids\n",
-                static_cast<unsigned long>(st.commands_emitted));
-    std::printf("  %ld still parked, %lu exceptions\n",
-                static_cast<long>(st.parked_now), static_cast<unsigned long>(st.events_excepted));
-    std::printf("  %lu group commits, %.0f events each on average; %lu busy retries (back-pressure)\n",
-                static_cast<unsigned long>(st.batches_committed),
-                st.batches_committed ? static_cast<double>(st.batch_events) / st.batches_committed : 0.0,
-                static_cast<unsigned long>(busy_retries));
-    if (counter.count(EventOutcome::kStoreError) != 0) {
-      std::printf("  %lu events could not be stored (see the log)\n",
-                  static_cast<unsigned long>(counter.count(EventOutcome::kStoreError)));
-      rc = 1;
-    }
-    std::printf("\nWhere to look next\n");
-    std::printf("  an order from this run: %s (its commands start with \"%s/\")\n", sample_order.c_str(),
-                sample_order.c_str());
-    std::printf("  the engine's design: docs/architecture.md; the event contract: docs/contract.md\n");
-    std::printf("  run it yourself: ordersync serve (config: ordersync config show --default)\n");
+  ErpSimOptions sim;
+  sim.endpoint = "tcp://127.0.0.1:*";
+  sim.outage_for_s = options.outage_seconds;
+  sim.outage_at_s = std::max<uint32_t>(1, static_cast<uint32_t>(options.seconds / 3));
+  sim.outage_answers_errors = true;
+  sim.reject_rate = options.erp_reject_rate;
+  sim.seed = seed;
+  const auto t0 = SteadyClock::now();
+  const int64_t t0_wall_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto erp = ErpSimulator::Start(sim);
+  if (!erp.ok()) {
+    std::cerr << "ordersync demo: cannot start the ERP simulator: " << erp.status().ToString() << "\n";
+    return 1;
   }
-  if (temp) {
-    std::error_code ec;
-    std::filesystem::remove_all(storage.data_dir, ec);
+  const AppConfig demo_config = DemoConfig(config, data_dir, (*erp)->endpoint());
+  PipelineOptions pipeline_options;
+  pipeline_options.version = ORDERSYNC_VERSION;
+  pipeline_options.metrics_fallback_address = "127.0.0.1:0";
+  auto pipeline = Pipeline::Start(demo_config, pipeline_options);
+  if (!pipeline.ok()) {
+    std::cerr << "ordersync demo: cannot start the pipeline: " << pipeline.status().ToString() << "\n";
+    return 1;
   }
-  return rc;
+  Pipeline* p = pipeline->get();
+  const std::string metrics_url = p->observability()->url();
+
+  LoadgenOptions load;
+  load.endpoint = p->ingress()->ack_endpoint();
+  load.producers = options.producers;
+  load.rate = options.rate;
+  load.seconds = options.seconds;
+  load.batch_events = 16;
+  load.exact_duplicate_share = kExactDuplicates;
+  load.business_duplicate_share = kBusinessDuplicates;
+  load.out_of_order_share = kOutOfOrder;
+  load.malformed_share = kMalformed;
+  load.same_day_share = kSameDay;
+  load.seed = seed;
+  load.order_prefix = "DEMO" + std::to_string(seed) + "-";
+
+  const std::string cli =
+      ShellQuote(CliPath()) + (options.config_path.empty() ? "" : " --config " + ShellQuote(options.config_path));
+  const EngineOptions& eo = p->engine()->options();
+  std::cout << "ordersync demo: " << options.seconds << " s of simulated warehouse traffic through the whole pipeline\n"
+            << "  producers  " << options.producers << " simulated producers -> ingress " << load.endpoint
+            << " (ZeroMQ, " << options.rate << " events/s; " << kExactDuplicates * 100 << "% exact and "
+            << kBusinessDuplicates * 100 << "% business duplicates,\n             " << kOutOfOrder * 100
+            << "% out of order, " << kMalformed * 100 << "% malformed frames)\n"
+            << "  engine     " << eo.partitions << " partitions on " << eo.workers << " workers, durability "
+            << DurabilityName(eo.durability) << ", data dir " << data_dir << " (kept)\n"
+            << "  ERP        dispatcher -> simulated ERP at " << (*erp)->endpoint();
+  for (const ErpTargetOptions& t : demo_config.erp.targets) {
+    std::cout << " (target " << t.name << ", " << t.rate_per_s << "/s)";
+  }
+  if (sim.outage_for_s > 0) {
+    std::cout << "; outage from " << sim.outage_at_s << " s to " << sim.outage_at_s + sim.outage_for_s << " s";
+  }
+  std::cout << "\n  metrics    " << (metrics_url.empty() ? "off" : metrics_url);
+  if (!p->metrics_note().empty()) std::cout << " (" << p->metrics_note() << ")";
+  if (!metrics_url.empty()) std::cout << "\n             watch it: " << cli << " status --watch --url " << metrics_url;
+  std::cout << "\n\n";
+  PrintProgressHeader(std::cout);
+
+  const DemoSample first = Sample(p, **erp, demo_config, t0, sim);
+  std::atomic<bool> load_done{false};
+  LoadgenSummary load_summary;
+  std::thread producers([&] {
+    load_summary = RunLoadgen(load, {});
+    load_done.store(true, std::memory_order_release);
+  });
+
+  DemoSample previous = first, last = first;
+  DemoFacts facts;
+  auto next = SteadyClock::now() + std::chrono::seconds(1);
+  std::optional<SteadyClock::time_point> load_end;
+  while (true) {
+    std::this_thread::sleep_until(next);
+    next += std::chrono::seconds(1);
+    last = Sample(p, **erp, demo_config, t0, sim);
+    PrintProgressLine(previous, last, std::cout);
+    previous = last;
+    if (OutboxDepth(last) > facts.max_outbox_depth) {
+      facts.max_outbox_depth = OutboxDepth(last);
+      facts.max_outbox_at_s = last.elapsed_s;
+    }
+    const bool outage_over = last.elapsed_s >= sim.outage_at_s + sim.outage_for_s;
+    if (outage_over && facts.drained_at_s == 0 && OutboxDepth(last) == 0) facts.drained_at_s = last.elapsed_s;
+    if (!load_done.load(std::memory_order_acquire)) continue;
+    if (!load_end) load_end = SteadyClock::now();
+    if (outage_over && Drained(first, last)) {
+      facts.drained = true;
+      break;
+    }
+    if (SteadyClock::now() - *load_end >= std::chrono::duration<double>(options.drain_timeout_s)) break;
+  }
+  producers.join();
+
+  facts.seconds = options.seconds;
+  facts.outage_at_s = sim.outage_at_s;
+  facts.outage_for_s = sim.outage_for_s;
+  facts.load = load_summary;
+  facts.metrics_url = metrics_url;
+  facts.metrics_note = p->metrics_note();
+  facts.linger_s = options.linger_s;
+  facts.data_dir = data_dir;
+  const int64_t outage_end_ns = t0_wall_ns + int64_t{sim.outage_at_s + sim.outage_for_s} * 1'000'000'000;
+  std::tie(facts.sample_order, facts.sample_order_postings) = PickOrder((*erp)->Ledger(), outage_end_ns);
+  facts.cli = cli;
+
+  if (options.linger_s <= 0) {
+    p->Stop();  // the store closes: the printed commands can open it
+    (*erp)->Stop();
+  }
+  PrintDemoSummary(facts, first, last, std::cout);
+  if (options.linger_s > 0) {
+    std::cout << "\nLingering " << options.linger_s << " s (Ctrl-C ends it)";
+    if (!metrics_url.empty()) std::cout << "; metrics at " << metrics_url;
+    std::cout << std::endl;
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.linger_s));
+    p->Stop();
+    (*erp)->Stop();
+  }
+  const bool as_expected = load_summary.unexpected == 0 && load_summary.unanswered == 0 &&
+                           last.erp.duplicates_received == 0 && last.erp.out_of_order_arrivals == 0;
+  return as_expected ? 0 : 1;
 }
 
 }  // namespace ordersync

@@ -1,11 +1,16 @@
-// `ordersync demo`: a live demonstration of the engine on its effective config. It opens a
-// fresh store (temp dir unless --data-dir), feeds generated order lifecycles — shuffled,
-// with exact and business duplicates — through the real engine, prints a progress line
-// per second and ends with a summary of what happened and where to look next.
+// `ordersync demo`: a live demonstration of the whole pipeline in one process. It starts
+// the components `serve` runs (Pipeline: RocksDB store, engine, ingress, ERP dispatcher,
+// metrics) on loopback ephemeral ports, an ERP simulator (adapters/erp/erp_simulator.h)
+// that the dispatcher posts to, and the warehouse load generator (adapters/ingress/
+// loadgen.h) as producers over real ZeroMQ — with duplicates, out-of-order delivery and
+// malformed frames, and a scheduled ERP outage. It prints one progress line per second,
+// waits (bounded) for the outbox to drain, and ends with a plain-words summary and the
+// exact commands to inspect the run; the data dir is kept for them.
 //
-// Thread-safety: call once, from the main thread.
+// Thread-safety: call once, from the main thread (it starts and joins its own threads).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 
@@ -14,12 +19,25 @@
 namespace ordersync {
 
 struct DemoOptions {
-  int seconds = 15;                 // how long to feed events
-  uint64_t events_per_second = 0;   // 0: as fast as the engine accepts them
-  std::string data_dir;             // empty: a temp dir, removed at the end
+  double seconds = 30;          // how long the producers send
+  double rate = 600;            // events/s over all producers
+  uint32_t producers = 4;       // producer threads (one ZeroMQ socket each)
+  uint32_t outage_seconds = 5;  // ERP outage length, starting a third of the way in; 0 = none
+  double erp_reject_rate = 0;   // share of commands the simulated ERP rejects (-> DLQ)
+  double drain_timeout_s = 60;  // most to wait for the outbox to drain after the producers stop
+  double linger_s = 0;          // keep everything (and the metrics endpoint) up this long after the summary
+  std::string data_dir;         // "" = a fresh /tmp/ordersync-demo-XXXXXX (kept)
+  uint64_t seed = 0;            // 0 = from the clock (order ids differ per run)
+  bool verbose = false;         // log at the config's [log] level instead of errors only
+  std::string config_path;      // the --config file, repeated in the printed commands ("" = built-in)
 };
 
-// Returns the process exit code.
+// Adds `demo` with its options to `app`.
+CLI::App* AddDemoSubcommand(CLI::App& app, DemoOptions* options);
+
+// Returns the process exit code: 0 when the run went as expected; 1 when a component
+// could not start or a guarantee was visibly broken (an unexpected answer, an ERP
+// duplicate or out-of-order posting).
 int RunDemo(const AppConfig& config, const DemoOptions& options);
 
 }  // namespace ordersync

@@ -193,12 +193,21 @@ CLI::App* AddDlqSubcommand(CLI::App& app, DlqCommandOptions* o) {
   for (CLI::App* sub : {list, show, replay, purge}) {
     sub->add_flag("--json", o->json, "Print JSON");
     AddRouteOptions(sub, &o->route);
+    sub->add_option("--data-dir", o->data_dir, "Use this data dir directly (implies --offline); default: [storage] data_dir")
+        ->type_name("DIR");
     sub->callback([o, sub] { o->action = sub->get_name(); });
   }
   return dlq;
 }
 
-int RunDlqCommand(const AppConfig& config, const DlqCommandOptions& o, std::ostream& out, std::ostream& err) {
+int RunDlqCommand(const AppConfig& effective, const DlqCommandOptions& options, std::ostream& out,
+                  std::ostream& err) {
+  AppConfig config = effective;
+  DlqCommandOptions o = options;
+  if (!o.data_dir.empty()) {
+    config.storage.data_dir = o.data_dir;
+    o.route.offline = true;
+  }
   if ((o.action == "replay" || o.action == "purge") && !o.filter.Selective()) {
     err << "dlq " << o.action << ": select what to " << o.action
         << " (--id, --order, --target, --reason, --older-than, --newer-than) or pass --all\n";

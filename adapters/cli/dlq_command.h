@@ -2,11 +2,11 @@
 //
 // Path: the command first asks the admin endpoint ([admin] endpoint, or
 // --admin-endpoint) whether an engine answers. If one does, the operation runs inside it
-// ("via admin endpoint ..."). If none does, list/show read the data dir directly
-// (RocksDbStore::OpenReadOnly), and replay/purge open it read-write, which RocksDB only
-// allows while no engine runs on it; replay then starts an Engine (without dispatcher)
-// so its workers put the commands back into the outbox, where the next `serve` finds
-// them. The path taken is printed to stderr.
+// ("via admin endpoint ..."). If none does, or --data-dir names a data dir, list/show
+// read the data dir directly (RocksDbStore::OpenReadOnly), and replay/purge open it
+// read-write, which RocksDB only allows while no engine runs on it; replay then starts
+// an Engine (without dispatcher) so its workers put the commands back into the outbox,
+// where the next `serve` finds them. The path taken is printed to stderr.
 //
 // Exit codes: 0 success; 1 the operation failed (e.g. nothing answered and the data dir
 // is locked by an engine without admin endpoint).
@@ -31,6 +31,7 @@ struct DlqCommandOptions {
   std::string id;  // show
   bool json = false;
   AdminRouteOptions route;
+  std::string data_dir;  // --data-dir: use this data dir directly (implies route.offline)
 };
 
 // Adds `dlq` with list/show/replay/purge to `app`; the chosen action lands in

@@ -78,10 +78,11 @@ int RunLoadgenCommand(const AppConfig& config, LoadgenCommandOptions options, st
   std::snprintf(line, sizeof(line), "\nSummary (%s, %.1f s)\n", o.push ? "fire-and-forget" : "acknowledged", s.seconds);
   out << line;
   std::snprintf(line, sizeof(line),
-                "  sent       %llu events of %llu orders (%llu duplicates, %llu malformed, %llu same-day)\n",
+                "  sent       %llu events of %llu orders (%llu duplicates, %llu malformed of which %llu mutated, "
+                "%llu same-day)\n",
                 static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.orders),
                 static_cast<unsigned long long>(s.duplicates_sent), static_cast<unsigned long long>(s.malformed_sent),
-                static_cast<unsigned long long>(s.same_day_sent));
+                static_cast<unsigned long long>(s.mutated_sent), static_cast<unsigned long long>(s.same_day_sent));
   out << line;
   if (!o.push) {
     std::snprintf(line, sizeof(line),

@@ -5,7 +5,7 @@
 //   ordersync [--config FILE] config show [--default]
 //   ordersync config check FILE
 //   ordersync [--config FILE] validate [--json] [--max-message-bytes N] FILE...
-//   ordersync [--config FILE] demo [--seconds N] [--rate R] [--data-dir DIR]
+//   ordersync [--config FILE] demo [--seconds N] [--rate R] [--data-dir DIR] [--linger S] ...
 //   ordersync [--config FILE] trace [--json] [--data-dir DIR] ORDER_ID
 //   ordersync [--config FILE] status [--watch] [--interval S] [--url URL] [--json]
 //   ordersync keygen NAME [--dir DIR] [--force]
@@ -69,7 +69,7 @@ constexpr const char* kFooter =
     "  ordersync config check my.toml                check it (exit 0 = ok, 2 = error)\n"
     "  ordersync --config my.toml serve --print-config\n"
     "  ordersync validate --json frames/*.bin         check captured milestone frames\n"
-    "  ordersync demo --seconds 60                    watch the pipeline work on generated orders\n"
+    "  ordersync demo --seconds 60                    watch the whole pipeline work, ERP outage included\n"
     "  ordersync trace SO-1001                        an order's timeline (also on a running engine)\n"
     "  ordersync status --watch                       throughput, queues, ERP targets, SLO health\n"
     "  ordersync keygen server --dir /etc/ordersync   CURVE key pair for the ingress (or a producer)\n"
@@ -141,17 +141,8 @@ int Main(int argc, char** argv) {
           ->check(CLI::Range(size_t{1024}, size_t{16} * 1024 * 1024));
   validate->add_option("FILE", validate_files, "Frame files")->required();
 
-  CLI::App* demo = app.add_subcommand(
-      "demo", "Run the engine on generated order lifecycles (disordered, duplicated) and explain what it did");
   DemoOptions demo_options;
-  demo->add_option("--seconds", demo_options.seconds, "How long to feed events")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  demo->add_option("--rate", demo_options.events_per_second, "Target events/s (0 = as fast as it goes)")
-      ->capture_default_str();
-  demo->add_option("--data-dir", demo_options.data_dir,
-                   "Keep the demo's RocksDB here (default: a temp dir, removed afterwards)")
-      ->type_name("DIR");
+  CLI::App* demo = AddDemoSubcommand(app, &demo_options);
 
   CLI::App* trace = app.add_subcommand(
       "trace", "Print an order's timeline: events and outcomes, state changes, ERP commands (works on a running engine)");
@@ -237,6 +228,15 @@ int Main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   loadgen->add_option("--same-day", lg.same_day_share, "Share of orders with SameDay priority")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--mutated", lg.mutated_share,
+                      "Share of extra mutated frames: bit flips, truncation, wrong identifier, oversized, schema "
+                      "version (each must be Rejected with the validator's reason)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  loadgen->add_option("--oversized-bytes", lg.oversized_bytes, "Size of an oversized mutated frame")
+      ->capture_default_str()->check(CLI::Range(1025u, 1u << 30));
+  loadgen->add_option("--event-log", lg.event_log_path,
+                      "Write one line per event (event_id, order_id, fact_id, kind, final status, reason) to FILE")
+      ->type_name("FILE");
   loadgen->add_option("--burst-every", lg.burst_every_s, "Seconds between bursts (0 = none; needs --rate)")
       ->capture_default_str();
   loadgen->add_option("--burst-seconds", lg.burst_seconds, "Length of a burst")->capture_default_str();
@@ -247,6 +247,8 @@ int Main(int argc, char** argv) {
       ->type_name("FILE");
   loadgen->add_option("--curve-key", loadgen_options.curve_key, "CURVE: this producer's .key file")
       ->type_name("FILE");
+  loadgen->add_flag("--stamp-send-time", lg.stamp_send_time,
+                    "Set each event's occurred_at to its send time (event-to-ERP latency at the ERP)");
   loadgen->add_option("--json", loadgen_options.json_file, "Also write the summary as JSON to FILE")
       ->type_name("FILE");
   loadgen->add_flag("--quiet", loadgen_options.quiet, "No progress lines");
@@ -301,8 +303,8 @@ int Main(int argc, char** argv) {
     return RunExceptionsCommand(effective, exceptions_options, std::cout, std::cerr);
   }
   if (*demo) {
-    SetUpLogging(effective.log);
-    return RunDemo(effective, demo_options);
+    demo_options.config_path = config_path;
+    return RunDemo(effective, demo_options);  // sets up logging itself (errors only by default)
   }
   return kUsageError;  // unreachable: require_subcommand(1)
 }

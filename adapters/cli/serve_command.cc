@@ -7,18 +7,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/cli/pipeline.h"
 #include "adapters/config/config_loader.h"
 #include "adapters/config/option_names.h"
-#include "adapters/erp/erp_service.h"
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/ingress/rate_limiter.h"
-#include "adapters/cli/status_command.h"
-#include "adapters/cli/trace_command.h"
-#include "adapters/metrics/dispatcher_collector.h"
-#include "adapters/metrics/ingress_collector.h"
-#include "adapters/metrics/observability.h"
-#include "adapters/storage/rocksdb_store.h"
-#include "engine/engine.h"
 
 #ifndef ORDERSYNC_VERSION
 #define ORDERSYNC_VERSION "unknown"
@@ -88,88 +81,25 @@ int RunServe(const AppConfig& config, const std::string& config_path) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   LogStartupBanner(config);
-  auto store = RocksDbStore::Open(config.storage);
-  if (!store.ok()) {
-    spdlog::error("cannot open the state store: {}", store.status().ToString());
-    return 1;
-  }
-  // The ERP dispatcher exists before the engine: it is the engine's OutboxListener.
-  // SLO histograms: fed by the dispatcher on every Posted/AlreadyPosted answer.
-  SloRecorder slo(Observability::TargetNames(config));
-  auto erp = ErpService::Create(config.erp, config.admin, config.engine, store->get(),
-                                [&slo](std::string_view command, AckStatus, int64_t acked_at_ns) {
-                                  std::string aligned(command);  // FlatBuffers reads in place
-                                  slo.OnCommandAcked(*GetErpCommand(aligned.data()), acked_at_ns);
-                                });
-  if (!erp.ok()) {
-    spdlog::error("cannot set up the ERP fan-out: {}", erp.status().ToString());
-    return 1;
-  }
-  auto engine = Engine::Open(config.engine, store->get(), SystemClock::Default(), (*erp)->listener());
-  if (!engine.ok()) {
-    spdlog::error("cannot start the engine: {}", engine.status().ToString());
-    return 1;
-  }
-  const EngineStats recovered = (*engine)->Stats();
-  spdlog::info("engine ready: {} partitions on {} workers, {} parked events recovered from {}",
-               (*engine)->options().partitions, (*engine)->options().workers, recovered.parked_now,
-               config.storage.data_dir);
-  // Metrics before the admin endpoint starts: its status/trace commands use them.
-  auto observability = Observability::Start(config, engine->get(), store->get(), ORDERSYNC_VERSION,
-                                            SystemClock::Default(), &slo);
-  if (!observability.ok()) {
-    spdlog::error("cannot start metrics: {}", observability.status().ToString());
-    (*engine)->Stop();
-    return 1;
-  }
-  {
-    OutboxDispatcher* dispatcher = (*erp)->dispatcher();
-    (*observability)->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
-  }
-  if (AdminServer* admin = (*erp)->admin(); admin != nullptr) {
-    RegisterStatusAdminCommand(admin, observability->get());
-    RegisterTraceAdminCommand(admin, store->get(), (*engine)->options().partitions);
-  }
-  if (Status started = (*erp)->Start(engine->get()); !started.ok()) {
-    spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
-    (*engine)->Stop();
-    return 1;
-  }
-  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, engine->get(), store->get());
-  if (!ingress.ok()) {
-    spdlog::error("cannot start the ingress: {}", ingress.status().ToString());
-    (*erp)->Stop();
-    (*engine)->Stop();
-    return 1;
-  }
-  spdlog::info("ingress: acknowledged endpoint {}, fire-and-forget endpoint {}, {}",
-               (*ingress)->ack_endpoint().empty() ? "off" : (*ingress)->ack_endpoint(),
-               (*ingress)->pull_endpoint().empty() ? "off" : (*ingress)->pull_endpoint(),
-               config.ingress.curve_secret_key_file.empty() ? "no CURVE (any peer may send)" : "CURVE with allow-list");
-  {
-    IngressServer* in = ingress->get();
-    (*observability)->AddCollector(MakeIngressCollector([in] { return in->Stats(); }));
-  }
-  if (!(*observability)->url().empty()) {
-    spdlog::info("metrics: {} (store scan every {} s)", (*observability)->url(), config.metrics.scan_interval_s);
-  }
+  PipelineOptions pipeline_options;
+  pipeline_options.version = ORDERSYNC_VERSION;
+  auto pipeline = Pipeline::Start(config, pipeline_options);  // logs what failed
+  if (!pipeline.ok()) return 1;
   spdlog::info("running; stop with SIGINT or SIGTERM; SIGHUP reloads the rate limits");
   int signal_number = 0;
   AppConfig current = config;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-    ReloadRateLimits(config_path, &current, ingress->get());
+    ReloadRateLimits(config_path, &current, (*pipeline)->ingress());
   }
   spdlog::info("signal {} received: draining queues and committing", signal_number);
-  (*ingress)->Stop();  // before the engine: answers the batches already submitted
-  (*erp)->Stop();      // admin endpoint, then dispatcher: commands in flight stay in the outbox
-  const IngressStats in = (*ingress)->Stats();
+  (*pipeline)->StopIntake();  // ingress (answers the batches already submitted), then admin + dispatcher
+  const IngressStats in = (*pipeline)->ingress()->Stats();
   spdlog::info("ingress: {} batches ({} fire-and-forget); {} accepted, {} duplicate, {} rejected and quarantined, "
                "{} throttled, {} busy; {} CURVE handshakes refused",
                in.batches_received, in.pull_batches_received, in.accepted, in.duplicate, in.rejected, in.throttled,
                in.busy, in.curve_refused);
-  (*observability)->Stop();
-  (*engine)->Stop();
-  const EngineStats s = (*engine)->Stats();
+  (*pipeline)->Stop();  // metrics, then the engine drains
+  const EngineStats s = (*pipeline)->engine()->Stats();
   spdlog::info("stopped; this run: {} events processed, {} ERP commands issued, {} events parked now", s.events_processed,
                s.commands_emitted, s.parked_now);
   return 0;

@@ -1,6 +1,7 @@
 #include "adapters/erp/erp_simulator.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -40,6 +41,50 @@ struct PendingReply {
 };
 
 std::string_view View(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
+
+// Latencies in microseconds, log-linear: 32 sub-buckets per power of two (about 3 %
+// resolution), up to 2^40 us; fixed size, so a long run costs no memory.
+class LatencyHistogram {
+ public:
+  void Record(int64_t us) {
+    const uint64_t v = static_cast<uint64_t>(std::max<int64_t>(0, us));
+    ++counts_[Index(v)];
+    ++count_;
+    max_us_ = std::max(max_us_, v);
+  }
+  uint64_t count() const { return count_; }
+  double max_ms() const { return max_us_ / 1000.0; }
+  // The upper bound of the bucket holding quantile q, in ms (clamped to the max seen).
+  double PercentileMs(double q) const {
+    if (count_ == 0) return 0;
+    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(count_) + 0.999999));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return std::min<uint64_t>(UpperBound(i), max_us_) / 1000.0;
+    }
+    return max_ms();
+  }
+
+ private:
+  static constexpr int kSub = 32;  // sub-buckets per power of two
+  static size_t Index(uint64_t v) {
+    if (v < kSub) return static_cast<size_t>(v);
+    const int exp = 63 - __builtin_clzll(v);               // v in [2^exp, 2^(exp+1))
+    const uint64_t sub = (v >> (exp - 5)) & (kSub - 1);    // next 5 bits
+    return std::min<size_t>(kSub + static_cast<size_t>(exp - 5) * kSub + sub, kBuckets - 1);
+  }
+  static uint64_t UpperBound(size_t i) {
+    if (i < kSub) return i;
+    const int exp = static_cast<int>((i - kSub) / kSub) + 5;
+    const uint64_t sub = (i - kSub) % kSub;
+    return ((uint64_t{kSub} + sub + 1) << (exp - 5)) - 1;
+  }
+  static constexpr size_t kBuckets = kSub + 36 * kSub;
+  std::array<uint64_t, kBuckets> counts_{};
+  uint64_t count_ = 0;
+  uint64_t max_us_ = 0;
+};
 
 }  // namespace
 
@@ -137,6 +182,11 @@ class ErpSimulator::Impl {
     ErpSimSummary s = summary_;
     s.rejected_commands = rejected_ids_.size();
     s.orders = order_seq_.size();
+    s.event_to_post_count = event_to_post_us_.count();
+    s.event_to_post_p50_ms = event_to_post_us_.PercentileMs(0.5);
+    s.event_to_post_p99_ms = event_to_post_us_.PercentileMs(0.99);
+    s.event_to_post_p999_ms = event_to_post_us_.PercentileMs(0.999);
+    s.event_to_post_max_ms = event_to_post_us_.max_ms();
     return s;
   }
 
@@ -155,7 +205,12 @@ class ErpSimulator::Impl {
                         {"ambiguous_injected", s.ambiguous_injected},
                         {"outage_drops", s.outage_drops},
                         {"malformed", s.malformed},
-                        {"orders", s.orders}};
+                        {"orders", s.orders},
+                        {"event_to_post_ms", {{"count", s.event_to_post_count},
+                                              {"p50", s.event_to_post_p50_ms},
+                                              {"p99", s.event_to_post_p99_ms},
+                                              {"p99_9", s.event_to_post_p999_ms},
+                                              {"max", s.event_to_post_max_ms}}}};
     return j.dump(2);
   }
 
@@ -283,6 +338,7 @@ class ErpSimulator::Impl {
     p.target = std::string(View(c->target()));
     documents_.emplace(command_id, p.document_id);
     ++summary_.postings;
+    if (c->event_occurred_at_ns() > 0) event_to_post_us_.Record((p.posted_at_ns - c->event_occurred_at_ns()) / 1000);
     OrderSeq& seq = order_seq_[p.order_id];
     if (p.order_cmd_seq < seq.max_seq) {
       ++summary_.out_of_order_arrivals;
@@ -404,6 +460,7 @@ class ErpSimulator::Impl {
   bool rejections_enabled_ = true;                // GUARDED_BY(mu_)
   bool forced_outage_ = false;                    // GUARDED_BY(mu_)
   ErpSimSummary summary_;                         // GUARDED_BY(mu_)
+  LatencyHistogram event_to_post_us_;             // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::string> documents_;  // command_id -> document
   std::unordered_map<std::string, OrderSeq> order_seq_;
   std::set<std::string> rejected_ids_;

@@ -14,7 +14,11 @@
 //
 // Ledger: one line per posting, tab-separated, in posting order:
 //   posted_at_ns  document_id  command_id  order_id  order_cmd_seq  kind  target
-// Summary (SummaryJson): {"received", "postings", "duplicates_received", ...}.
+// Summary (SummaryJson): {"received", "postings", "duplicates_received", ...,
+// "event_to_post_ms": {"count", "p50", "p99", "p99_9", "max"}}: per posting, posted_at minus
+// the command's event_occurred_at_ns (wall clocks of one machine; meaningful when the
+// producer stamps occurred_at with the send time, `ordersync loadgen --stamp-send-time`),
+// kept in a fixed-size log-linear histogram (about 3 % resolution).
 //
 // Runtime control: the setters below (tests), a REP control socket taking JSON
 // ({"cmd":"summary"} or {"cmd":"set", "rejections":false, "reject_rate":0.0, ...}), and
@@ -78,6 +82,9 @@ struct ErpSimSummary {
   uint64_t outage_drops = 0;         // dropped while down (silent outage)
   uint64_t malformed = 0;            // frames that were not an ErpCommand
   uint64_t orders = 0;               // orders with at least one posting
+  // posted_at - event_occurred_at of the postings (event_occurred_at_ns > 0 only), ms.
+  uint64_t event_to_post_count = 0;
+  double event_to_post_p50_ms = 0, event_to_post_p99_ms = 0, event_to_post_p999_ms = 0, event_to_post_max_ms = 0;
 };
 
 struct ErpPosting {

@@ -6,6 +6,11 @@
 #include "ingress_generated.h"
 
 namespace ordersync {
+namespace {
+// A DEALER with no usable connection (e.g. the server refused the CURVE handshake)
+// blocks in send once its queue is full; bounded, the client keeps its timers running.
+constexpr int kSendTimeoutMs = 100;
+}  // namespace
 
 AckClient::AckClient(zmq::context_t& context, AckClientOptions options)
     : context_(context), options_(std::move(options)) {
@@ -17,6 +22,7 @@ void AckClient::Connect() {
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::sndhwm, options_.high_water_mark);
   socket_->set(zmq::sockopt::rcvhwm, options_.high_water_mark);
+  socket_->set(zmq::sockopt::sndtimeo, kSendTimeoutMs);
   if (!options_.curve_server_public_z85.empty()) {
     socket_->set(zmq::sockopt::curve_serverkey, options_.curve_server_public_z85);
     socket_->set(zmq::sockopt::curve_publickey, options_.curve_public_z85);
@@ -39,16 +45,21 @@ void AckClient::Reconnect(const std::string& endpoint) {
 
 void AckClient::Enqueue(std::string frame, uint64_t cookie) { queued_.push_back(Event{std::move(frame), cookie}); }
 
-void AckClient::Send(uint64_t request_id, const InFlight& batch) {
-  // [request id][empty][envelope]...; the HWM is far above the window, so this does not block.
+bool AckClient::Send(uint64_t request_id, const InFlight& batch) {
+  // [request id][empty][envelope]...; the HWM is far above the window, so this blocks only
+  // without a usable connection. Once the first part is queued, the rest are too.
   char id[8];
   std::memcpy(id, &request_id, sizeof(id));
-  socket_->send(zmq::buffer(id, sizeof(id)), zmq::send_flags::sndmore);
+  if (!socket_->send(zmq::buffer(id, sizeof(id)), zmq::send_flags::sndmore)) {
+    ++stats_.send_timeouts;
+    return false;
+  }
   socket_->send(zmq::message_t(), batch.events.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
   for (size_t i = 0; i < batch.events.size(); ++i) {
     socket_->send(zmq::buffer(batch.events[i].frame),
                   i + 1 < batch.events.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
+  return true;
 }
 
 void AckClient::SendNewBatches() {

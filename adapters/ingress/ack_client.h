@@ -66,6 +66,8 @@ struct AckClientStats {
   uint64_t acks_received = 0;      // acks matched to a batch in flight
   uint64_t stale_acks = 0;         // acks for a batch no longer in flight (an earlier send's)
   uint64_t bad_acks = 0;           // unreadable or wrong result count (batch resent)
+  uint64_t send_timeouts = 0;      // sends refused for kSendTimeoutMs (no usable connection,
+                                   // e.g. a refused CURVE handshake); resent after ack_timeout_ms
   uint64_t busy_retries = 0;       // events answered Busy, queued again
   uint64_t throttled_retries = 0;  // events answered Throttled, queued again
   std::vector<uint32_t> ack_latency_us;  // per acknowledged batch: last send -> ack
@@ -106,7 +108,9 @@ class AckClient {
 
   void Connect();
   void SendNewBatches();
-  void Send(uint64_t request_id, const InFlight& batch);
+  // Sends one batch; false (counted in send_timeouts) when the socket would not take it
+  // within kSendTimeoutMs. The batch stays in flight either way and is resent on timeout.
+  bool Send(uint64_t request_id, const InFlight& batch);
   size_t HandleReply(const OnFinal& on_final);
   void ResendExpired();
 

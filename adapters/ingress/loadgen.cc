@@ -5,29 +5,35 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
 #include <memory>
-#include <random>
 #include <thread>
 
 #include <zmq.hpp>
 
 #include "adapters/ingress/ack_client.h"
-#include "adapters/producer/lifecycle_generator.h"
-#include "adapters/producer/milestone_builder.h"
+#include "adapters/producer/producer_stream.h"
 
 namespace ordersync {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// What an event is, so its final status can be checked (the AckClient cookie).
-enum Kind : uint64_t { kOriginal = 0, kExactDuplicate = 1, kBusinessDuplicate = 2, kMalformed = 3 };
+// The AckClient cookie: the item's kind (StreamItemKind) in the low 3 bits; with an event
+// log, the item's record index above them.
+using enum StreamItemKind;
+constexpr uint64_t kKindBits = 3;
 
-struct Item {
-  std::string frame;
-  Kind kind = kOriginal;
-  bool same_day = false;
+// One line of the event log (LoadgenOptions::event_log_path).
+struct LogRecord {
+  std::string event_id, order_id, fact_id;
+  StreamItemKind kind = kOriginal;
+  FrameMutation mutation = FrameMutation::kBitFlip;
+  std::string expected_reason;  // kMutated only
+  const char* status = "unanswered";
+  std::string reason;
 };
 
 // Counters the progress line reads while producers run.
@@ -37,99 +43,29 @@ struct Shared {
 };
 
 struct ProducerResult {
-  uint64_t orders = 0, sent = 0, malformed = 0, duplicates = 0, same_day = 0;
+  uint64_t orders = 0, sent = 0, malformed = 0, mutated = 0, duplicates = 0, same_day = 0;
+  std::vector<LogRecord> log;  // with an event log only; index = cookie >> kKindBits
   uint64_t accepted = 0, duplicate = 0, rejected = 0, unexpected = 0, unanswered = 0;
   std::string first_unexpected;
   AckClientStats client;
 };
 
-// Makes the delivery stream of one producer: windows of orders, each window's events
-// in business order, then duplicated, displaced and spiked with malformed frames.
-class StreamMaker {
- public:
-  StreamMaker(const LoadgenOptions& options, uint32_t index, ProducerResult* result)
-      : options_(options), rng_(options.seed * 7919 + index), result_(result), generator_(Generator(options, index)) {}
-
-  Item Next() {
-    if (items_.empty()) Refill();
-    Item item = std::move(items_.front());
-    items_.pop_front();
-    return item;
-  }
-
- private:
-  static LifecycleGenerator Generator(const LoadgenOptions& options, uint32_t index) {
-    GeneratorOptions go;
-    go.seed = options.seed * 1000003 + index;
-    go.order_prefix = (options.order_prefix.empty() ? "LG" + std::to_string(options.seed) + "-" : options.order_prefix) +
-                      "P" + std::to_string(index) + "-";
-    go.same_day_share = options.same_day_share;
-    // Lifecycles that happened over the last minutes, so SLO histograms show live figures.
-    go.base_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch() - std::chrono::minutes(10))
-                          .count();
-    return LifecycleGenerator(go);
-  }
-  bool Chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
-
-  void Refill() {
-    constexpr int kOrdersPerWindow = 200;
-    std::vector<GeneratedOrder> orders;
-    for (int i = 0; i < kOrdersPerWindow; ++i) orders.push_back(generator_.Next());
-    result_->orders += orders.size();
-    std::vector<std::pair<EnvelopeSpec, Kind>> stream;
-    for (const EnvelopeSpec& e : InOrder(orders)) stream.emplace_back(e, kOriginal);
-    const size_t originals = stream.size();
-    // Out of order: move an event up to 64 places later than its business position.
-    for (size_t i = 0; i < originals; ++i) {
-      if (!Chance(options_.out_of_order_share)) continue;
-      const size_t j = std::min(originals - 1, i + std::uniform_int_distribution<size_t>(1, 64)(rng_));
-      std::swap(stream[i], stream[j]);
-    }
-    auto insert_at_random = [&](std::pair<EnvelopeSpec, Kind> e, size_t after) {
-      const size_t pos = std::uniform_int_distribution<size_t>(after, stream.size())(rng_);
-      stream.insert(stream.begin() + static_cast<ptrdiff_t>(pos), std::move(e));
-    };
-    for (size_t i = 0; i < originals; ++i) {
-      const EnvelopeSpec original = stream[i].first;
-      if (Chance(options_.exact_duplicate_share)) insert_at_random({original, kExactDuplicate}, i + 1);
-      if (Chance(options_.business_duplicate_share)) {
-        EnvelopeSpec again = original;
-        again.event_id += "-dup";
-        insert_at_random({std::move(again), kBusinessDuplicate}, i + 1);
-      }
-      if (Chance(options_.malformed_share)) {
-        EnvelopeSpec bad = original;
-        bad.event_id += "-bad";
-        insert_at_random({std::move(bad), kMalformed}, 0);
-      }
-    }
-    for (auto& [spec, kind] : stream) {
-      Item item;
-      item.kind = kind;
-      item.same_day = spec.priority == Priority::SameDay;
-      if (kind == kMalformed) {
-        // Three kinds of fault, in turn: a newer schema, a missing field, a cut frame.
-        switch (malformed_counter_++ % 3) {
-          case 0: spec.schema_version = 2; break;
-          case 1: spec.order_id.clear(); break;
-          default: break;
-        }
-      }
-      item.frame.assign(builder_.Build(spec));
-      if (kind == kMalformed && malformed_counter_ % 3 == 0) item.frame.resize(item.frame.size() / 2);
-      items_.push_back(std::move(item));
-    }
-  }
-
-  const LoadgenOptions& options_;
-  std::mt19937_64 rng_;
-  ProducerResult* result_;
-  LifecycleGenerator generator_;
-  MilestoneBuilder builder_;
-  std::deque<Item> items_;
-  uint64_t malformed_counter_ = 0;
-};
+// The stream options of a run with `o`.
+ProducerStreamOptions StreamOptions(const LoadgenOptions& o) {
+  ProducerStreamOptions so;
+  so.seed = o.seed;
+  so.order_prefix = o.order_prefix;
+  so.same_day_share = o.same_day_share;
+  so.exact_duplicate_share = o.exact_duplicate_share;
+  so.business_duplicate_share = o.business_duplicate_share;
+  so.out_of_order_share = o.out_of_order_share;
+  so.malformed_share = o.malformed_share;
+  so.mutated_share = o.mutated_share;
+  so.oversized_bytes = o.oversized_bytes;
+  so.stamp_send_time = o.stamp_send_time;
+  so.keep_ids = !o.event_log_path.empty();
+  return so;
+}
 
 // Target events/s of one producer at `t` seconds into the run.
 double RateAt(const LoadgenOptions& o, double t) {
@@ -142,7 +78,7 @@ double RateAt(const LoadgenOptions& o, double t) {
 
 void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, zmq::context_t& context,
                  Shared* shared, ProducerResult* result) {
-  StreamMaker stream(o, index, result);
+  ProducerStream stream(StreamOptions(o), index);
   const auto start = SteadyClock::now();
   const auto end = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(o.seconds));
   double credit = 0;
@@ -159,13 +95,26 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
     last = now;
   };
   auto take = [&]() {
-    Item item = stream.Next();
+    StreamItem item = stream.Next();
+    result->orders = stream.orders();
     ++result->sent;
-    result->malformed += item.kind == kMalformed;
+    result->malformed += item.kind == kMalformed || item.kind == kMutated;
+    result->mutated += item.kind == kMutated;
     result->duplicates += item.kind == kExactDuplicate || item.kind == kBusinessDuplicate;
     result->same_day += item.same_day;
     shared->sent.fetch_add(1, std::memory_order_relaxed);
     credit -= 1;
+    if (!o.event_log_path.empty()) {
+      LogRecord r;
+      r.event_id = std::move(item.event_id);
+      r.order_id = std::move(item.order_id);
+      r.fact_id = std::move(item.fact_id);
+      r.kind = item.kind;
+      r.mutation = item.mutation;
+      r.expected_reason = item.expected_reason;
+      if (o.push) r.status = "pushed";
+      result->log.push_back(std::move(r));
+    }
     return item;
   };
   auto more = [&](SteadyClock::time_point now) {
@@ -183,7 +132,7 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
       push.set(zmq::sockopt::curve_secretkey, o.curve_secret_z85);
     }
     push.connect(o.endpoint);
-    std::vector<Item> batch;
+    std::vector<StreamItem> batch;
     for (auto now = SteadyClock::now(); more(now) || !batch.empty(); now = SteadyClock::now()) {
       refill(now);
       while (more(now) && batch.size() < o.batch_events && credit >= 1) batch.push_back(take());
@@ -218,9 +167,28 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
   co.curve_secret_z85 = o.curve_secret_z85;
   AckClient client(context, co);
   const size_t backlog = static_cast<size_t>(o.batch_events) * o.window * 2;
+  // Without an event log, the expected reasons of mutated frames in flight, by cookie.
+  std::map<uint64_t, std::string> expected_reasons;
+  uint64_t next_unlogged_cookie = 1;
   auto on_final = [&](const FinalResult& f) {
     shared->answered.fetch_add(1, std::memory_order_relaxed);
-    const bool want_rejected = f.cookie == kMalformed;
+    const auto kind = static_cast<StreamItemKind>(f.cookie & ((uint64_t{1} << kKindBits) - 1));
+    const bool want_rejected = kind == kMalformed || kind == kMutated;
+    std::string expected_reason;
+    if (!o.event_log_path.empty()) {
+      LogRecord& record = result->log[f.cookie >> kKindBits];
+      record.status = f.status == IngressVerdict::kAccepted    ? "accepted"
+                      : f.status == IngressVerdict::kDuplicate ? "duplicate"
+                                                               : "rejected";
+      record.reason.assign(f.reason);
+      expected_reason = record.expected_reason;
+    } else if (kind == kMutated) {
+      auto it = expected_reasons.find(f.cookie >> kKindBits);
+      if (it != expected_reasons.end()) {
+        expected_reason = std::move(it->second);
+        expected_reasons.erase(it);
+      }
+    }
     bool ok = false;
     switch (f.status) {
       case IngressVerdict::kAccepted:
@@ -236,13 +204,16 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
       default:
         ++result->rejected;
         shared->rejected.fetch_add(1, std::memory_order_relaxed);
-        ok = want_rejected;
+        ok = want_rejected && (kind != kMutated || f.reason == expected_reason);
         break;
     }
     if (!ok && result->unexpected++ == 0) {
       result->first_unexpected = "event '" + std::string(f.event_id) + "' (" +
-                                 (want_rejected ? "malformed" : "valid") + ") answered " +
-                                 std::string(IngressVerdictName(f.status)) + " '" + std::string(f.reason) + "'";
+                                 (kind == kMutated ? "mutated, want '" + expected_reason + "'"
+                                  : want_rejected  ? std::string("malformed")
+                                                   : std::string("valid")) +
+                                 ") answered " + std::string(IngressVerdictName(f.status)) + " '" +
+                                 std::string(f.reason) + "'";
     }
   };
   uint64_t busy = 0, throttled = 0, resent = 0;
@@ -258,8 +229,15 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
   for (auto now = SteadyClock::now(); more(now); now = SteadyClock::now()) {
     refill(now);
     while (more(now) && credit >= 1 && client.outstanding() < backlog) {
-      Item item = take();
-      client.Enqueue(std::move(item.frame), item.kind);  // the cookie carries the kind
+      StreamItem item = take();
+      uint64_t cookie = static_cast<uint64_t>(item.kind);  // the cookie carries the kind, and which item it is
+      if (!o.event_log_path.empty()) {
+        cookie |= (result->log.size() - 1) << kKindBits;
+      } else if (item.kind == kMutated) {
+        cookie |= next_unlogged_cookie << kKindBits;
+        expected_reasons.emplace(next_unlogged_cookie++, std::move(item.expected_reason));
+      }
+      client.Enqueue(std::move(item.frame), cookie);
     }
     client.Poll(client.outstanding() >= backlog || o.rate > 0 ? 1 : 0, on_final);
     publish();
@@ -274,6 +252,24 @@ void RunProducer(const LoadgenOptions& o, uint32_t index, uint64_t max_events, z
   result->client = client.stats();
 }
 
+// Writes the event log (LoadgenOptions::event_log_path). False if it could not.
+bool WriteEventLog(const LoadgenOptions& o, const std::vector<ProducerResult>& results) {
+  std::ofstream out(o.event_log_path, std::ios::trunc);
+  out << "# loadgen seed=" << o.seed << " producers=" << o.producers << " order_prefix="
+      << (o.order_prefix.empty() ? "LG" + std::to_string(o.seed) + "-" : o.order_prefix)
+      << " same_day=" << o.same_day_share << "\n";
+  static const char* const kKindNames[] = {"original", "exact_dup", "business_dup", "malformed", "mutated"};
+  for (const ProducerResult& r : results) {
+    for (const LogRecord& e : r.log) {
+      out << e.event_id << '\t' << e.order_id << '\t' << e.fact_id << '\t' << kKindNames[static_cast<size_t>(e.kind)];
+      if (e.kind == kMutated) out << ':' << FrameMutationName(e.mutation);
+      out << '\t' << e.status << '\t' << (e.reason.empty() ? "-" : e.reason) << '\n';
+    }
+  }
+  out.flush();
+  return static_cast<bool>(out);
+}
+
 double Percentile(const std::vector<uint32_t>& sorted, double q) {
   if (sorted.empty()) return 0;
   const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(q * sorted.size())) - (q > 0 ? 1 : 0));
@@ -281,6 +277,10 @@ double Percentile(const std::vector<uint32_t>& sorted, double q) {
 }
 
 }  // namespace
+
+GeneratorOptions LoadgenGeneratorOptions(const LoadgenOptions& options, uint32_t index) {
+  return ProducerGeneratorOptions(StreamOptions(options), index);
+}
 
 LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<void(const LoadgenProgress&)>& progress) {
   LoadgenOptions o = options;
@@ -329,6 +329,7 @@ LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<voi
     s.orders += r.orders;
     s.sent += r.sent;
     s.malformed_sent += r.malformed;
+    s.mutated_sent += r.mutated;
     s.duplicates_sent += r.duplicates;
     s.same_day_sent += r.same_day;
     s.accepted += r.accepted;
@@ -345,6 +346,9 @@ LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<voi
     s.stale_acks += r.client.stale_acks;
     latencies.insert(latencies.end(), r.client.ack_latency_us.begin(), r.client.ack_latency_us.end());
   }
+  if (!o.event_log_path.empty() && !WriteEventLog(o, results)) {
+    std::cerr << "ordersync loadgen: cannot write the event log " << o.event_log_path << "\n";
+  }
   std::sort(latencies.begin(), latencies.end());
   s.p50_ms = Percentile(latencies, 0.5);
   s.p99_ms = Percentile(latencies, 0.99);
@@ -360,14 +364,15 @@ std::string LoadgenSummaryJson(const LoadgenOptions& o, const LoadgenSummary& s)
   std::snprintf(
       buf, sizeof(buf),
       "{\"mode\":\"%s\",\"endpoint\":\"%s\",\"producers\":%u,\"target_rate\":%.0f,\"batch_events\":%u,"
-      "\"window\":%u,\"seconds\":%.3f,\"orders\":%llu,\"sent\":%llu,\"malformed_sent\":%llu,"
+      "\"window\":%u,\"seconds\":%.3f,\"orders\":%llu,\"sent\":%llu,\"malformed_sent\":%llu,\"mutated_sent\":%llu,"
       "\"duplicates_sent\":%llu,\"same_day_sent\":%llu,\"accepted\":%llu,\"duplicate\":%llu,\"rejected\":%llu,"
       "\"unexpected\":%llu,\"unanswered\":%llu,\"busy_retries\":%llu,\"throttled_retries\":%llu,"
       "\"batches_sent\":%llu,\"batches_resent\":%llu,\"reconnects\":%llu,\"stale_acks\":%llu,"
       "\"events_per_s\":%.1f,\"ack_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f}}",
       o.push ? "push" : "ack", o.endpoint.c_str(), o.producers, o.rate, o.batch_events, o.window, s.seconds,
       static_cast<unsigned long long>(s.orders), static_cast<unsigned long long>(s.sent),
-      static_cast<unsigned long long>(s.malformed_sent), static_cast<unsigned long long>(s.duplicates_sent),
+      static_cast<unsigned long long>(s.malformed_sent), static_cast<unsigned long long>(s.mutated_sent),
+      static_cast<unsigned long long>(s.duplicates_sent),
       static_cast<unsigned long long>(s.same_day_sent), static_cast<unsigned long long>(s.accepted),
       static_cast<unsigned long long>(s.duplicate), static_cast<unsigned long long>(s.rejected),
       static_cast<unsigned long long>(s.unexpected), static_cast<unsigned long long>(s.unanswered),

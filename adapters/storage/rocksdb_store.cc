@@ -10,6 +10,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
@@ -39,6 +40,17 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Busy(msg);
   if (s.IsShutdownInProgress() || s.IsIncomplete()) return Status::Unavailable(msg);
   return Status::Internal(msg);
+}
+
+// RocksDB counts per-operation statistics in thread-local perf and I/O contexts by
+// default (PerfLevel::kEnableCount); from a shared library every update is a
+// __tls_get_addr call, several per key written. Nothing here reads those contexts, so
+// each thread that calls the store turns them off once.
+void DisablePerfContextOnThisThread() {
+  static thread_local bool disabled = false;
+  if (disabled) return;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  disabled = true;
 }
 
 // What a table is used for, which decides its column-family options.
@@ -354,6 +366,7 @@ RocksDbStore::~RocksDbStore() {
 
 Status RocksDbStore::Get(Table table, std::string_view key, std::string* value) {
   if (!IsValidTable(table)) return Status::InvalidArgument("rocksdb get: invalid table");
+  DisablePerfContextOnThisThread();
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(table), ToSlice(key), value);
   if (s.ok()) return Status::OK();
   // The common miss (dedup) returns a message short enough for the small-string buffer:
@@ -382,6 +395,7 @@ Status RocksDbStore::Write(StoreBatch* batch, Durability durability) {
     case Durability::kNone: write.disableWAL = true; break;
     default: return Status::InvalidArgument("rocksdb write: unknown durability");
   }
+  DisablePerfContextOnThisThread();
   rocksdb::Status s = db_->Write(write, rocks_batch->rep());
   if (!s.ok()) return FromRocks(s, "rocksdb write");
   return Status::OK();

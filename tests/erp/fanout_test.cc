@@ -156,7 +156,8 @@ TEST(ErpFanOutTest, BacklogAboveHighWaterMakesIngressBusyUntilBelowLowWater) {
   f.sim().ForceOutage(true);
   f.SendAll(Lifecycles(Orders("SO-", 3)));  // 12 commands >= 8
   ASSERT_TRUE(FanOut::WaitFor([&] { return f.engine().IsTargetBlocked("erp"); }));
-  EXPECT_TRUE(f.Target().ingress_blocked);
+  // The dispatcher blocks the engine first, then publishes it in its stats.
+  EXPECT_TRUE(FanOut::WaitFor([&] { return f.Target().ingress_blocked; }));
   Status s = f.TrySubmit(Accepted("SO-NEW", "SO-NEW-e1", OneLine()));
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
   f.sim().ForceOutage(false);

@@ -43,7 +43,7 @@ void TouchLines(const flatbuffers::Vector<flatbuffers::Offset<Line>>* lines, con
     Touch(line->uom());
     FUZZ_ASSERT(line->qty() > 0);
     FUZZ_ASSERT(line->unit_price_minor() >= 0);
-    sink += line->line_no() + static_cast<uint64_t>(line->qty() + line->unit_price_minor());
+    sink += line->line_no() + static_cast<uint64_t>(line->qty()) + static_cast<uint64_t>(line->unit_price_minor());
   }
 }
 

@@ -1,0 +1,110 @@
+#include "adapters/cli/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/cli/status_command.h"
+#include "adapters/cli/trace_command.h"
+#include "adapters/metrics/dispatcher_collector.h"
+#include "adapters/metrics/ingress_collector.h"
+
+namespace ordersync {
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const PipelineOptions& options) {
+  std::unique_ptr<Pipeline> p(new Pipeline());
+  auto store = RocksDbStore::Open(config.storage);
+  if (!store.ok()) {
+    spdlog::error("cannot open the state store: {}", store.status().ToString());
+    return store.status();
+  }
+  p->store_ = std::move(store).value();
+  // The ERP dispatcher exists before the engine: it is the engine's OutboxListener.
+  // SLO histograms: fed by the dispatcher on every Posted/AlreadyPosted answer.
+  p->slo_ = std::make_unique<SloRecorder>(Observability::TargetNames(config));
+  SloRecorder* slo = p->slo_.get();
+  auto erp = ErpService::Create(config.erp, config.admin, config.engine, p->store_.get(),
+                                [slo](std::string_view command, AckStatus, int64_t acked_at_ns) {
+                                  std::string aligned(command);  // FlatBuffers reads in place
+                                  slo->OnCommandAcked(*GetErpCommand(aligned.data()), acked_at_ns);
+                                });
+  if (!erp.ok()) {
+    spdlog::error("cannot set up the ERP fan-out: {}", erp.status().ToString());
+    return erp.status();
+  }
+  p->erp_ = std::move(erp).value();
+  auto engine = Engine::Open(config.engine, p->store_.get(), SystemClock::Default(), p->erp_->listener());
+  if (!engine.ok()) {
+    spdlog::error("cannot start the engine: {}", engine.status().ToString());
+    return engine.status();
+  }
+  p->engine_ = std::move(engine).value();
+  const EngineStats recovered = p->engine_->Stats();
+  spdlog::info("engine ready: {} partitions on {} workers, {} parked events recovered from {}",
+               p->engine_->options().partitions, p->engine_->options().workers, recovered.parked_now,
+               config.storage.data_dir);
+  // Metrics before the admin endpoint starts: its status/trace commands use them.
+  auto observability =
+      Observability::Start(config, p->engine_.get(), p->store_.get(), options.version, SystemClock::Default(), slo);
+  if (!observability.ok() && !options.metrics_fallback_address.empty()) {
+    AppConfig fallback = config;
+    fallback.metrics.listen_address = options.metrics_fallback_address;
+    p->metrics_note_ = observability.status().ToString();
+    observability =
+        Observability::Start(fallback, p->engine_.get(), p->store_.get(), options.version, SystemClock::Default(), slo);
+    if (!observability.ok()) {
+      fallback.metrics.enabled = false;
+      observability = Observability::Start(fallback, p->engine_.get(), p->store_.get(), options.version,
+                                           SystemClock::Default(), slo);
+    }
+  }
+  if (!observability.ok()) {
+    spdlog::error("cannot start metrics: {}", observability.status().ToString());
+    p->Stop();
+    return observability.status();
+  }
+  p->observability_ = std::move(observability).value();
+  {
+    OutboxDispatcher* dispatcher = p->erp_->dispatcher();
+    p->observability_->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
+  }
+  if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
+    RegisterStatusAdminCommand(admin, p->observability_.get());
+    RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_->options().partitions);
+  }
+  if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
+    spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
+    p->Stop();
+    return started;
+  }
+  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get());
+  if (!ingress.ok()) {
+    spdlog::error("cannot start the ingress: {}", ingress.status().ToString());
+    p->Stop();
+    return ingress.status();
+  }
+  p->ingress_ = std::move(ingress).value();
+  spdlog::info("ingress: acknowledged endpoint {}, fire-and-forget endpoint {}, {}",
+               p->ingress_->ack_endpoint().empty() ? "off" : p->ingress_->ack_endpoint(),
+               p->ingress_->pull_endpoint().empty() ? "off" : p->ingress_->pull_endpoint(),
+               config.ingress.curve_secret_key_file.empty() ? "no CURVE (any peer may send)" : "CURVE with allow-list");
+  {
+    IngressServer* in = p->ingress_.get();
+    p->observability_->AddCollector(MakeIngressCollector([in] { return in->Stats(); }));
+  }
+  if (!p->observability_->url().empty()) {
+    spdlog::info("metrics: {} (store scan every {} s)", p->observability_->url(), config.metrics.scan_interval_s);
+  }
+  return p;
+}
+
+void Pipeline::StopIntake() {
+  if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
+  if (erp_ != nullptr) erp_->Stop();          // admin endpoint, then dispatcher: in-flight commands stay in the outbox
+}
+
+void Pipeline::Stop() {
+  StopIntake();
+  if (observability_ != nullptr) observability_->Stop();
+  if (engine_ != nullptr) engine_->Stop();
+}
+
+}  // namespace ordersync

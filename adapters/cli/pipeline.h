@@ -1,0 +1,77 @@
+// Pipeline: the components of a running ordersync process, wired the way `serve` runs
+// them, so `serve` and `demo` share one wiring: the RocksDB store, the SLO recorder, the
+// ERP fan-out (outbox dispatcher + admin endpoint), the engine, observability (metrics
+// endpoint, store scanner, with the dispatcher's and the ingress's collectors) and the
+// ZeroMQ ingress. Start logs each step at info level, as `serve` always did; on failure it
+// logs the error ("cannot start the engine: ...") and undoes what it had started.
+//
+//   auto p = Pipeline::Start(config, {});   // store, ERP, engine, metrics, admin, ingress
+//   ...                                      // p->ingress()->ack_endpoint(), p->engine()->Stats()
+//   p->StopIntake();                         // ingress (answers what it took), then ERP
+//   p->Stop();                               // metrics, then the engine drains
+//
+// Thread-safety: Start/StopIntake/Stop from one controlling thread; the accessors return
+// the components, whose own thread-safety applies (their Stats() from any thread).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/config/app_config.h"
+#include "adapters/erp/erp_service.h"
+#include "adapters/ingress/ingress_server.h"
+#include "adapters/metrics/observability.h"
+#include "adapters/metrics/slo_recorder.h"
+#include "adapters/storage/rocksdb_store.h"
+#include "engine/engine.h"
+#include "engine/status.h"
+
+namespace ordersync {
+
+struct PipelineOptions {
+  // Version label of the metrics (ordersync_build_info).
+  std::string version;
+  // When the metrics endpoint cannot bind [metrics] listen_address: "" = Start fails
+  // (serve); else it retries once on this address (e.g. "127.0.0.1:0", an ephemeral
+  // port) and, if that fails too, runs without the endpoint (the scanner still runs).
+  std::string metrics_fallback_address;
+};
+
+class Pipeline {
+ public:
+  static Result<std::unique_ptr<Pipeline>> Start(const AppConfig& config, const PipelineOptions& options);
+  ~Pipeline() { Stop(); }
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Stops the ingress (it answers the batches already submitted), then the admin endpoint
+  // and the dispatcher (commands in flight stay in the outbox). Idempotent.
+  void StopIntake();
+  // StopIntake, then the metrics, then the engine (drains its queues). Idempotent.
+  void Stop();
+
+  RocksDbStore* store() { return store_.get(); }
+  Engine* engine() { return engine_.get(); }
+  ErpService* erp() { return erp_.get(); }
+  OutboxDispatcher* dispatcher() { return erp_->dispatcher(); }
+  IngressServer* ingress() { return ingress_.get(); }
+  Observability* observability() { return observability_.get(); }
+  SloRecorder* slo() { return slo_.get(); }
+  // Why the metrics endpoint is not at [metrics] listen_address ("" when it is, or when
+  // metrics are disabled): the bind error, and where it went instead.
+  const std::string& metrics_note() const { return metrics_note_; }
+
+ private:
+  Pipeline() = default;
+
+  // Declared in start order; Stop() tears down in the order the header describes.
+  std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<SloRecorder> slo_;
+  std::unique_ptr<ErpService> erp_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Observability> observability_;
+  std::unique_ptr<IngressServer> ingress_;
+  std::string metrics_note_;
+};
+
+}  // namespace ordersync
