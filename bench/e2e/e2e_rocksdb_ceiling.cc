@@ -6,7 +6,7 @@
 // event each writer puts and deletes, table by table, what the profile from
 // e2e_write_profile says the engine writes (fractional rates are carried over from event
 // to event), with the profile's mean key and value sizes. The ERP dispatcher's outbox
-// deletes ride in the same batches. Keys: a 2-byte partition of the writer's share of
+// deletes and journal puts ride in the same batches. Keys: a 2-byte partition of the writer's share of
 // 64 partitions, then random bytes (orders, dedup, journal...) or a per-writer sequence
 // (outbox, exceptions); a delete removes a key of that table put earlier. Random
 // incompressible values: a slightly pessimistic stand-in for FlatBuffers records.
@@ -164,6 +164,7 @@ int Main(int argc, char** argv) {
     l.puts = (*it)["puts_per_event"].get<double>();
     l.deletes = (*it)["deletes_per_event"].get<double>();
     if (table == Table::kOutbox) l.deletes += profile["dispatcher_deletes_per_event"].get<double>();
+    if (table == Table::kJournal) l.puts += profile.value("dispatcher_journal_puts_per_event", 0.0);
     l.key_bytes = static_cast<size_t>(std::lround((*it)["key_bytes"].get<double>()));
     l.value_bytes = static_cast<size_t>(std::lround((*it)["value_bytes"].get<double>()));
     l.sequential = table == Table::kOutbox || table == Table::kExceptions;

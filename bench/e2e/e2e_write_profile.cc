@@ -5,8 +5,10 @@
 // `ordersync loadgen` sends (ProducerStream, adapters/producer/producer_stream.h: same
 // seeds, producers, duplicate and disorder shares; no malformed frames, as run_e2e runs
 // loadgen with --malformed 0). The ERP dispatcher is not run; its writes are known exactly: one
-// outbox Delete per command it posts (adapters/erp/outbox_dispatcher.cc), added as
-// "dispatcher_deletes".
+// outbox Delete per command it posts and, with the journal on, one journal Put (the
+// ERP's answer) per command (adapters/erp/outbox_dispatcher.cc), added as
+// "dispatcher_deletes" and "dispatcher_journal_puts" (sized like the engine's journal
+// entries).
 //
 // Output (stdout, one JSON object): events, commands, group_commits, per table
 // {puts, deletes, key_bytes, value_bytes} per event, and the totals writes_per_event
@@ -121,7 +123,13 @@ int Main(int argc, char** argv) {
   const TableWrites& outbox = counts[static_cast<size_t>(Table::kOutbox)];
   const uint64_t dispatcher_deletes = outbox.puts;
   const double outbox_key = outbox.puts ? static_cast<double>(outbox.key_bytes) / outbox.puts : 0;
-  const uint64_t all_ops = ops + dispatcher_deletes;
+  const uint64_t dispatcher_journal_puts = config->engine.journal ? outbox.puts : 0;
+  const TableWrites& journal = counts[static_cast<size_t>(Table::kJournal)];
+  const double journal_key = journal.puts ? static_cast<double>(journal.key_bytes) / journal.puts : 0;
+  const double journal_value = journal.puts ? static_cast<double>(journal.value_bytes) / journal.puts : 0;
+  const uint64_t all_ops = ops + dispatcher_deletes + dispatcher_journal_puts;
+  const double dispatcher_bytes =
+      dispatcher_deletes * outbox_key + dispatcher_journal_puts * (journal_key + journal_value);
   nlohmann::json out = {
       {"events", sent},
       {"commands", stats.commands_emitted},
@@ -129,12 +137,15 @@ int Main(int argc, char** argv) {
       {"events_per_group_commit", stats.batches_committed ? n / stats.batches_committed : 0.0},
       {"tables", tables},
       {"dispatcher_deletes_per_event", dispatcher_deletes / n},
+      {"dispatcher_journal_puts_per_event", dispatcher_journal_puts / n},
       {"dispatcher_key_bytes", outbox_key},
       {"writes_per_event", all_ops / n},
       {"engine_writes_per_event", ops / n},
-      {"key_bytes_per_write", (key_bytes + dispatcher_deletes * outbox_key) / static_cast<double>(all_ops)},
+      {"key_bytes_per_write",
+       (key_bytes + dispatcher_deletes * outbox_key + dispatcher_journal_puts * journal_key) /
+           static_cast<double>(all_ops)},
       {"value_bytes_per_put", puts ? static_cast<double>(value_bytes) / puts : 0.0},
-      {"bytes_per_write", (key_bytes + value_bytes + dispatcher_deletes * outbox_key) / static_cast<double>(all_ops)}};
+      {"bytes_per_write", (key_bytes + value_bytes + dispatcher_bytes) / static_cast<double>(all_ops)}};
   std::printf("%s\n", out.dump().c_str());
   engine->reset();
   rocks.reset();
