@@ -46,7 +46,10 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
         order_->accepted_at_ns);
     FinishErpCommandBuffer(fbb, cmd);
     if (processor_->options_.journal) {
-      IssuedCommand& c = processor_->issued_.emplace_back();
+      // Reuses the slots (and their string buffers) of earlier events: no allocation.
+      auto& issued = processor_->issued_;
+      if (processor_->issued_count_ == issued.size()) issued.emplace_back();
+      IssuedCommand& c = issued[processor_->issued_count_++];
       c.command_id = command_id_;
       c.command_kind = static_cast<uint8_t>(kind);
       c.order_cmd_seq = order_->next_cmd_seq - 1;
@@ -250,7 +253,7 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   Bump(stats_->events_processed);
   reason->clear();
   const EventView e = MakeEventView(GetEnvelope(envelope.data()));
-  issued_.clear();
+  issued_count_ = 0;
   bool order_changed = false;
   CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason, &order_changed);
   if (*outcome == EventOutcome::kExcepted) Bump(stats_->events_excepted_on_arrival);
@@ -288,9 +291,9 @@ void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const
       r.returned += l.returned;
     }
   }
-  r.commands = &issued_;
+  r.commands = std::span<const IssuedCommand>(issued_.data(), issued_count_);
   journal_.Append(p->id(), e.order_id, r, JournalExpiry(), batch);
-  issued_.clear();
+  issued_count_ = 0;
 }
 
 CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std::string_view envelope,
@@ -432,7 +435,7 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
       ParkedKey(&key_, p->id(), order->state.order_id, resolved.event_id);
       batch->Delete(Table::kParked, key_);
       AdjustParked(p, -1);
-      issued_.clear();
+      issued_count_ = 0;
       if (v.kind == Verdict::Kind::kApply) {
         Apply(p, order, e, batch);
         Bump(stats_->events_unparked);

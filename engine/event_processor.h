@@ -1,10 +1,11 @@
 // EventProcessor: applies events to partitions, one at a time, on a worker thread. For
 // each event it runs, in order: exact dedup (event_id) -> business dedup (order + kind +
 // business key) -> per-(order, source) sequencing -> the lifecycle rule -> routing, and
-// then applies, parks or records an exception. Every effect (order state, dedup key,
-// parked event, exception, outbox command, counters) goes into the caller's open
-// StoreBatch; nothing is durable until the caller writes it. After an order changes, its
-// parked events are re-evaluated until none can make progress.
+// then applies, parks or records an exception. Every effect (order state with its seen
+// event ids, spilled dedup keys, parked event, exception, outbox command, journal entry,
+// counters) goes into the caller's open StoreBatch; nothing is durable until the caller
+// writes it. After an order changes, its parked events are re-evaluated until none can
+// make progress.
 //
 // Thread-safety: one processor per worker thread; not thread-safe. It only reads the
 // store (cache misses) and never writes it directly.
@@ -106,8 +107,10 @@ class EventProcessor {
   std::string stored_;  // a value as read, before VerifiedRoot aligns it into value_
   std::string reason_scratch_;
   JournalWriter journal_;
-  // Commands issued by the event being processed, for its journal entry.
+  // Commands issued by the event being processed, for its journal entry: the first
+  // issued_count_ slots (slots are reused across events).
   std::vector<IssuedCommand> issued_;
+  size_t issued_count_ = 0;
   flatbuffers::FlatBufferBuilder fbb_;
   flatbuffers::FlatBufferBuilder state_fbb_;
 };

@@ -29,9 +29,9 @@ void JournalWriter::Append(uint32_t partition, std::string_view order_id, const 
   auto target = str(r.target);
   auto document = str(r.erp_document_id);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<storage::JournalCommand>>> commands;
-  if (r.commands != nullptr && !r.commands->empty()) {
+  if (!r.commands.empty()) {
     command_offsets_.clear();
-    for (const IssuedCommand& c : *r.commands) {
+    for (const IssuedCommand& c : r.commands) {
       command_offsets_.push_back(storage::CreateJournalCommand(fbb_, str(c.command_id), c.command_kind,
                                                                c.order_cmd_seq, str(c.target)));
     }

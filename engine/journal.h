@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -52,7 +53,7 @@ struct JournalRecord {
   uint32_t attempt = 0;
   std::string_view erp_document_id;
   int64_t ordered = 0, reserved = 0, picked = 0, shipped = 0, returned = 0;
-  const std::vector<IssuedCommand>* commands = nullptr;  // events: the commands they issued
+  std::span<const IssuedCommand> commands;  // events: the commands they issued
   int64_t first_sent_at_ns = 0;                          // acks and dead letters
 };
 
