@@ -119,9 +119,9 @@ Status EventProcessor::LoadOrder(Partition* p, std::string_view order_id, Cached
   return Status::OK();
 }
 
-Status EventProcessor::SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, bool* seen,
-                                   uint64_t* fingerprint) {
-  if (const SeenEvent* e = order.FindSeen(HashBytes(event_id))) {
+Status EventProcessor::SeenEventId(Partition* p, const OrderState& order, std::string_view event_id,
+                                   uint64_t id_hash, bool* seen, uint64_t* fingerprint) {
+  if (const SeenEvent* e = order.FindSeen(id_hash)) {
     *seen = true;
     *fingerprint = e->fingerprint;
     return Status::OK();
@@ -144,11 +144,12 @@ Status EventProcessor::SeenEventId(Partition* p, const OrderState& order, std::s
   return Status::OK();
 }
 
-void EventProcessor::RememberEventId(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch) {
+void EventProcessor::RememberEventId(Partition* p, CachedOrder* order, const EventView& e, uint64_t id_hash,
+                                     StoreBatch* batch) {
   OrderState& state = order->state;
   p->MarkDirty(order);  // the order record carries its seen event ids
   if (state.seen.size() < kMaxSeenPerOrder) {
-    state.seen.push_back(SeenEvent{HashBytes(e.event_id), e.fingerprint});
+    state.seen.push_back(SeenEvent{id_hash, e.fingerprint});
     return;
   }
   state.dedup_in_table = true;
@@ -312,10 +313,11 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
   if (Status st = LoadOrder(p, e.order_id, &order); !st.ok()) return read_failed(st);
 
   // 1. Exact duplicate: an event_id this order has seen.
+  const uint64_t id_hash = HashBytes(e.event_id);
   uint64_t seen_fingerprint = 0;
   bool seen = false;
   if (!replay) {
-    if (Status st = SeenEventId(p, order->state, e.event_id, &seen, &seen_fingerprint); !st.ok()) {
+    if (Status st = SeenEventId(p, order->state, e.event_id, id_hash, &seen, &seen_fingerprint); !st.ok()) {
       return read_failed(st);
     }
   }
@@ -344,7 +346,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
     fact_fingerprint = r->fingerprint;
   }
   if (fact_known) {
-    RememberEventId(p, order, e, batch);
+    RememberEventId(p, order, e, id_hash, batch);
     if (fact_fingerprint == e.fingerprint) {
       Bump(stats_->duplicates_business);
       *outcome = EventOutcome::kDuplicateBusiness;
@@ -361,7 +363,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
   }
 
   // 3. Sequencing, lifecycle, routing.
-  RememberEventId(p, order, e, batch);
+  RememberEventId(p, order, e, id_hash, batch);
   Verdict v = Decide(order->state, e);
   switch (v.kind) {
     case Verdict::Kind::kApply:

@@ -67,10 +67,11 @@ class EventProcessor {
   Status LoadOrder(Partition* p, std::string_view order_id, CachedOrder** order);
   // Whether `order` has seen `event_id` (and with which fingerprint): its own list, and
   // when some of its ids spilled, the partition cache and the dedup table.
-  Status SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, bool* seen,
+  // `id_hash` is HashBytes(event_id), computed once per event by the caller.
+  Status SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, uint64_t id_hash, bool* seen,
                      uint64_t* fingerprint);
   // Records the event_id with its order (or, past kMaxSeenPerOrder, in the dedup table).
-  void RememberEventId(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
+  void RememberEventId(Partition* p, CachedOrder* order, const EventView& e, uint64_t id_hash, StoreBatch* batch);
   // Sequencing, lifecycle rule and routing for `e` against `order`.
   Verdict Decide(const OrderState& order, const EventView& e) const;
   void Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
