@@ -16,6 +16,7 @@
 
 #include "adapters/producer/lifecycle_generator.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 
 namespace ordersync {
@@ -71,7 +72,12 @@ void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool inter
   eo.order_cache_capacity = order_cache_capacity;
   eo.durability = Durability::kWal;
   eo.journal = journal;
-  auto engine = Engine::Open(eo, store->get());
+  auto log = OpenEventLog(so);
+  if (!log.ok()) {
+    state.SkipWithError(log.status().ToString().c_str());
+    return;
+  }
+  auto engine = Engine::Open(eo, store->get(), log->get());
   if (!engine.ok()) {
     state.SkipWithError(engine.status().ToString().c_str());
     return;
@@ -105,6 +111,7 @@ void RunApply(benchmark::State& state, uint32_t order_cache_capacity, bool inter
   if (sink.failures.load() != 0) state.SkipWithError("some events were not applied");
   (*engine)->Stop();
   engine->reset();
+  log->reset();
   store->reset();
   std::filesystem::remove_all(dir);
 }

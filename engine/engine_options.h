@@ -16,11 +16,12 @@
 
 namespace ordersync {
 
-// How hard a group commit pushes its batch to disk before results are reported.
+// How hard a group commit pushes its event-log record to disk before results are
+// reported (and how checkpoints are written).
 enum class Durability : uint8_t {
-  kWal,    // write-ahead log, no fsync: survives a process crash (kill -9). Default.
-  kFsync,  // fsync the WAL per group commit: survives power loss. Slower.
-  kNone,   // no WAL: a crash loses recent batches. Benchmarks only.
+  kWal,    // written to the operating system: survives a process crash (kill -9). Default.
+  kFsync,  // fdatasync per group commit: survives power loss. Slower.
+  kNone,   // buffered in the process: a crash loses recent batches. Benchmarks only.
 };
 
 // When the invoice for a shipment is issued.
@@ -60,18 +61,29 @@ struct EngineOptions {
   // Extra room per partition that only SameDay events may use, so they are admitted
   // ahead of Standard ones under pressure. Default: 1024.
   uint32_t priority_reserve = 1024;
-  // Most events in one group commit (one RocksDB WriteBatch). Default: 1024.
+  // Most events in one group commit (one event-log record). Default: 1024.
   uint32_t max_batch_events = 1024;
   // How long a worker waits for more events before committing a non-full batch, in
   // microseconds. 0 commits whatever is queued at once (best for `wal`); a few hundred
   // helps `fsync`. Default: 0.
   uint32_t group_commit_window_us = 0;
   Durability durability = Durability::kWal;
+  // A worker writes a checkpoint of its partitions (each changed order once, the
+  // unacknowledged commands, the journal) every checkpoint_interval_s seconds or every
+  // checkpoint_interval_events log items, whichever comes first; the event log before it
+  // is then deleted. Shorter intervals mean a shorter log to replay after a crash and
+  // less memory held for the next checkpoint, longer ones fewer writes of busy orders.
+  // Default: 2 s, 200000 events.
+  uint32_t checkpoint_interval_s = 2;
+  uint32_t checkpoint_interval_events = 200000;
   BillOn bill_on = BillOn::kShip;
-  // Hot orders kept in memory across all partitions, so the steady state does not read
-  // RocksDB for every event. Default: 262144.
+  // Orders kept resident in memory across all partitions; beyond it, orders whose state
+  // is in a durable checkpoint are evicted (least recently used first) and read back
+  // from RocksDB on their next event. Orders changed since the last durable checkpoint
+  // always stay. Default: 262144.
   uint32_t order_cache_capacity = 262144;
-  // Recently seen event_ids kept in memory across all partitions. Default: 262144.
+  // Spilled event_ids (an order's ids past its first 64) kept in memory across all
+  // partitions. Default: 262144.
   uint32_t dedup_cache_capacity = 262144;
   // How long a spilled event_id (beyond an order's first kMaxSeenPerOrder, which live in
   // the order record for order_retention_s) stays in the dedup table. Default: 7 days.
@@ -80,8 +92,8 @@ struct EngineOptions {
   // and late events rely on it). Default: 90 days.
   uint64_t order_retention_s = 90 * 24 * 3600;
   // Keep each order's timeline (every event and its outcome, every command) for
-  // `ordersync trace`, expiring with the order. Costs one small write per event and per
-  // command. Default: true.
+  // `ordersync trace`, expiring with the order. Written at checkpoints, one value per
+  // changed order. Default: true.
   bool journal = true;
   // How long an event may stay parked waiting for its prerequisite before it becomes a
   // missing_prerequisite exception, per milestone kind (index = Milestone value; 0 =

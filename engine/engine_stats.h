@@ -23,10 +23,16 @@ namespace ordersync {
   X(duplicates_exact)    /* same event_id again */                                         \
   X(duplicates_business) /* same business fact under another event_id */                   \
   X(commands_emitted)    /* ERP commands written to the outbox */                          \
-  X(batches_committed)   /* group commits written */                                       \
+  X(batches_committed)   /* group commits appended to the event log */                     \
   X(batch_events)        /* events in committed batches (sum) */                           \
-  X(batch_failures)      /* group commits the store refused */                             \
-  X(commit_nanos)        /* time spent writing batches (sum) */                            \
+  X(batch_failures)      /* group commits the event log refused */                         \
+  X(commit_nanos)        /* time spent appending to the event log (sum) */                 \
+  X(log_bytes)           /* event-log record bytes appended */                             \
+  X(notes_applied)       /* CommandNotes of the ERP fan-out applied */                     \
+  X(checkpoints)         /* checkpoints written */                                         \
+  X(checkpoint_failures) /* checkpoint writes the store refused (retried) */               \
+  X(checkpoint_cut_nanos) /* worker time spent cutting checkpoints (sum) */                \
+  X(checkpoint_write_nanos) /* checkpointer time spent writing them (sum) */               \
   X(order_cache_misses)  /* orders read from the store */                                  \
   X(dedup_store_lookups) /* event_ids looked up in the store */
 

@@ -15,9 +15,8 @@ namespace fb = flatbuffers;
 // Writes the commands an applied event issues into the outbox, numbering them per order.
 class EventProcessor::OutboxWriter final : public CommandEmitter {
  public:
-  OutboxWriter(EventProcessor* processor, Partition* partition, OrderState* order, const EventView& event,
-               StoreBatch* batch)
-      : processor_(processor), partition_(partition), order_(order), event_(event), batch_(batch) {}
+  OutboxWriter(EventProcessor* processor, Partition* partition, OrderState* order, const EventView& event)
+      : processor_(processor), partition_(partition), order_(order), event_(event) {}
 
   void Emit(CommandKind kind, std::string_view business_key, LinesRef lines) override {
     fb::FlatBufferBuilder& fbb = processor_->fbb_;
@@ -42,7 +41,7 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
         fbb, fbb.CreateString(command_id_), fbb.CreateString(order_->order_id), fbb.CreateString(event_.correlation_id),
         fbb.CreateString(event_.event_id), fbb.CreateString(company), fbb.CreateString(processor_->router_.Route(company, kind)),
         kind, order_->next_cmd_seq++, fbb.CreateString(business_key), fbb.CreateVector(line_offsets), event_.priority,
-        processor_->clock_->NowNanos(), fbb.CreateString(order_->currency), event_.occurred_at_ns,
+        processor_->now_ns_, fbb.CreateString(order_->currency), event_.occurred_at_ns,
         order_->accepted_at_ns);
     FinishErpCommandBuffer(fbb, cmd);
     if (processor_->options_.journal) {
@@ -55,8 +54,8 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
       c.order_cmd_seq = order_->next_cmd_seq - 1;
       c.target = processor_->router_.Route(company, kind);
     }
-    processor_->AppendToOutbox(
-        partition_, std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()), batch_);
+    processor_->AppendToOutbox(partition_,
+                               std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()));
     Bump(processor_->stats_->commands_emitted);
   }
 
@@ -65,12 +64,11 @@ class EventProcessor::OutboxWriter final : public CommandEmitter {
   Partition* partition_;
   OrderState* order_;
   const EventView& event_;
-  StoreBatch* batch_;
   std::string command_id_;
 };
 
-EventProcessor::EventProcessor(const EngineOptions& options, StateStore* store, const Clock* clock, WorkerStats* stats)
-    : options_(options), router_(options.routing), store_(store), clock_(clock), stats_(stats), fbb_(1024), state_fbb_(1024) {}
+EventProcessor::EventProcessor(const EngineOptions& options, StateStore* store, WorkerStats* stats)
+    : options_(options), router_(options.routing), store_(store), stats_(stats), fbb_(1024), state_fbb_(1024) {}
 
 Status EventProcessor::Recover(Partition* p) {
   MetaCountersKey(&key_, p->id());
@@ -79,6 +77,17 @@ Status EventProcessor::Recover(Partition* p) {
     if (value_.size() < 16) return Status::Corruption("meta counters of partition " + std::to_string(p->id()));
     p->next_outbox_seq = DecodeFixed64(value_.data());
     p->next_exception_seq = DecodeFixed64(value_.data() + 8);
+    if (value_.size() >= 24) p->next_journal_seq = DecodeFixed64(value_.data() + 16);
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
+  MetaCheckpointKey(&key_, p->id());
+  s = store_->Get(Table::kMeta, key_, &value_);
+  if (s.ok()) {
+    if (value_.size() < 16) return Status::Corruption("checkpoint position of partition " + std::to_string(p->id()));
+    const uint64_t ids = DecodeFixed64(value_.data());
+    p->checkpoint = LogPosition{static_cast<uint32_t>(ids), static_cast<uint32_t>(ids >> 32),
+                                DecodeFixed64(value_.data() + 8)};
   } else if (!s.IsNotFound()) {
     return s;
   }
@@ -110,7 +119,7 @@ Status EventProcessor::LoadOrder(Partition* p, std::string_view order_id, Cached
     // A stored order that cannot be read must not silently start afresh: that would
     // renumber its commands. The event fails (not acknowledged) until someone looks.
     ORDERSYNC_RETURN_IF_ERROR(DecodeOrderState(value_, &state, &expire_at));
-    if (expire_at < clock_->NowNanos()) state = OrderState();  // retention passed
+    if (expire_at < now_ns_) state = OrderState();  // retention passed
   } else if (!s.IsNotFound()) {
     return s;
   }
@@ -137,17 +146,17 @@ Status EventProcessor::SeenEventId(Partition* p, const OrderState& order, std::s
   if (s.IsNotFound()) return Status::OK();
   ORDERSYNC_RETURN_IF_ERROR(s);
   if (value_.size() < 16) return Status::Corruption("dedup entry of event " + std::string(event_id));
-  if (static_cast<int64_t>(DecodeFixed64(value_.data())) < clock_->NowNanos()) return Status::OK();  // window passed
+  if (static_cast<int64_t>(DecodeFixed64(value_.data())) < now_ns_) return Status::OK();  // window passed
   *fingerprint = DecodeFixed64(value_.data() + 8);
   *seen = true;
-  p->RememberEventId(event_id, *fingerprint);
+  p->RememberEventId(event_id, *fingerprint, /*epoch=*/0);  // durable already
   return Status::OK();
 }
 
 void EventProcessor::RememberEventId(Partition* p, CachedOrder* order, const EventView& e, uint64_t id_hash,
                                      StoreBatch* batch) {
   OrderState& state = order->state;
-  p->MarkDirty(order);  // the order record carries its seen event ids
+  p->MarkChanged(order, /*state=*/true, now_ns_);  // the order record carries its seen event ids
   if (state.seen.size() < kMaxSeenPerOrder) {
     state.seen.push_back(SeenEvent{id_hash, e.fingerprint});
     return;
@@ -155,21 +164,21 @@ void EventProcessor::RememberEventId(Partition* p, CachedOrder* order, const Eve
   state.dedup_in_table = true;
   DedupKey(&key_, p->id(), e.event_id);
   value_.clear();
-  PutFixed64(&value_, static_cast<uint64_t>(clock_->NowNanos() + static_cast<int64_t>(options_.dedup_window_s) * kNanosPerSecond));
+  PutFixed64(&value_, static_cast<uint64_t>(now_ns_ + static_cast<int64_t>(options_.dedup_window_s) * kNanosPerSecond));
   PutFixed64(&value_, e.fingerprint);
   batch->Put(Table::kDedup, key_, value_);
-  p->RememberEventId(e.event_id, e.fingerprint);
+  p->RememberEventId(e.event_id, e.fingerprint, epoch_);
 }
 
 std::string_view EventProcessor::CompanyCode(const OrderState& order, const EventView& e) {
   return order.accepted && !order.company_code.empty() ? std::string_view(order.company_code) : e.company_code;
 }
 
-uint64_t EventProcessor::AppendToOutbox(Partition* p, std::string_view erp_command, StoreBatch* batch) {
+uint64_t EventProcessor::AppendToOutbox(Partition* p, std::string_view erp_command) {
   const uint64_t seq = p->next_outbox_seq++;
-  p->counters_dirty = true;
-  SeqKey(&key_, p->id(), seq);
-  batch->Put(Table::kOutbox, key_, erp_command);
+  auto bytes = std::make_shared<const std::string>(erp_command);
+  p->pending_commands().push_back(PendingCommand{seq, bytes});
+  issued_commands_.push_back(DurableCommand{p->id(), seq, std::move(bytes)});
   return seq;
 }
 
@@ -196,17 +205,17 @@ Verdict EventProcessor::Decide(const OrderState& order, const EventView& e) cons
   return v;
 }
 
-void EventProcessor::Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch) {
-  OutboxWriter writer(this, p, &order->state, e, batch);
+void EventProcessor::Apply(Partition* p, CachedOrder* order, const EventView& e) {
+  OutboxWriter writer(this, p, &order->state, e);
   FindRule(e.kind)->apply(order->state, e, options_, writer);
   if (e.source_seq > 0) order->state.SetLastSeq(e.source, e.source_seq);
-  order->state.last_change_ns = clock_->NowNanos();
-  p->MarkDirty(order);
+  order->state.last_change_ns = now_ns_;
+  p->MarkChanged(order, /*state=*/true, now_ns_);
 }
 
 void EventProcessor::Park(Partition* p, CachedOrder* order, const EventView& e, std::string_view envelope,
                           Prerequisite waiting_for, int64_t received_at_ns, StoreBatch* batch) {
-  const int64_t now = clock_->NowNanos();
+  const int64_t now = now_ns_;
   ParkedRef ref;
   ref.event_id = std::string(e.event_id);
   ref.kind = e.kind;
@@ -228,7 +237,7 @@ void EventProcessor::Park(Partition* p, CachedOrder* order, const EventView& e, 
              std::string_view(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize()));
   p->deadlines.push(ParkDeadline{ref.deadline_ns, order->state.order_id, ref.event_id});
   order->state.parked.push_back(std::move(ref));
-  p->MarkDirty(order);
+  p->MarkChanged(order, /*state=*/true, now_ns_);
   AdjustParked(p, +1);
 }
 
@@ -239,10 +248,9 @@ void EventProcessor::RecordException(Partition* p, const EventView& e, std::stri
   auto bytes = fbb_.CreateVector(reinterpret_cast<const uint8_t*>(envelope.data()), envelope.size());
   auto rec = storage::CreateExceptionRecord(fbb_, fbb_.CreateString(e.order_id), fbb_.CreateString(e.event_id),
                                             fbb_.CreateString(stage), fbb_.CreateString(FailureClassName(failure_class)),
-                                            fbb_.CreateString(reason), clock_->NowNanos(), bytes);
+                                            fbb_.CreateString(reason), now_ns_, bytes);
   fbb_.Finish(rec);
   SeqKey(&key_, p->id(), p->next_exception_seq++);
-  p->counters_dirty = true;
   batch->Put(Table::kExceptions, key_,
              std::string_view(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize()));
   Bump(stats_->events_excepted);
@@ -259,22 +267,24 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   CachedOrder* order = ProcessEvent(p, e, envelope, received_at_ns, replay, batch, outcome, reason, &order_changed);
   if (*outcome == EventOutcome::kExcepted) Bump(stats_->events_excepted_on_arrival);
   // Journal the event (and the commands it issued) before any event it unparks.
-  JournalEvent(p, storage::JournalKind::EventReceived, e, order != nullptr ? &order->state : nullptr, received_at_ns,
-               *outcome, *reason, batch);
+  if (order != nullptr) JournalEvent(p, order, storage::JournalKind::EventReceived, e, received_at_ns, *outcome, *reason);
+  issued_count_ = 0;
   if (order_changed && !order->state.parked.empty()) RunParked(p, order, batch);
 }
 
-int64_t EventProcessor::JournalExpiry() const {
-  return clock_->NowNanos() + static_cast<int64_t>(options_.order_retention_s) * kNanosPerSecond;
+void EventProcessor::AddJournal(Partition* p, CachedOrder* order, const JournalRecord& r) {
+  if (order->journal.empty()) order->journal_first_at_ns = r.at_ns;
+  journal_.AppendTo(r, &order->journal);
+  p->MarkChanged(order, /*state=*/false, now_ns_);
 }
 
-void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const EventView& e, const OrderState* order,
-                                  int64_t received_at_ns, EventOutcome outcome, std::string_view reason,
-                                  StoreBatch* batch) {
+void EventProcessor::JournalEvent(Partition* p, CachedOrder* cached, storage::JournalKind kind, const EventView& e,
+                                  int64_t received_at_ns, EventOutcome outcome, std::string_view reason) {
   if (!options_.journal) return;
+  const OrderState* order = &cached->state;
   JournalRecord r;
   r.kind = kind;
-  r.at_ns = clock_->NowNanos();
+  r.at_ns = now_ns_;
   r.event_id = e.event_id;
   r.source = e.source;
   r.correlation_id = e.correlation_id;
@@ -283,7 +293,7 @@ void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const
   r.received_at_ns = received_at_ns;
   r.outcome = EventOutcomeName(outcome);
   r.reason = reason;
-  if (order != nullptr) {
+  {
     for (const LineState& l : order->lines) {
       r.ordered += l.ordered;
       r.reserved += l.reserved;
@@ -293,7 +303,7 @@ void EventProcessor::JournalEvent(Partition* p, storage::JournalKind kind, const
     }
   }
   r.commands = std::span<const IssuedCommand>(issued_.data(), issued_count_);
-  journal_.Append(p->id(), e.order_id, r, JournalExpiry(), batch);
+  AddJournal(p, cached, r);
   issued_count_ = 0;
 }
 
@@ -367,7 +377,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
   Verdict v = Decide(order->state, e);
   switch (v.kind) {
     case Verdict::Kind::kApply:
-      Apply(p, order, e, batch);
+      Apply(p, order, e);
       Bump(stats_->events_applied);
       *outcome = EventOutcome::kApplied;
       break;
@@ -389,7 +399,7 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
       // An excepted event still consumes its sequence number, or its source would stall.
       if (e.source_seq == order->state.LastSeq(e.source) + 1 && e.source_seq > 0) {
         order->state.SetLastSeq(e.source, e.source_seq);
-        p->MarkDirty(order);
+        p->MarkChanged(order, /*state=*/true, now_ns_);
       }
       *outcome = EventOutcome::kExcepted;
       reason->assign(FailureClassName(v.failure_class)).push_back(':');
@@ -439,10 +449,9 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
       AdjustParked(p, -1);
       issued_count_ = 0;
       if (v.kind == Verdict::Kind::kApply) {
-        Apply(p, order, e, batch);
+        Apply(p, order, e);
         Bump(stats_->events_unparked);
-        JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kApplied, "unparked",
-                     batch);
+        JournalEvent(p, order, storage::JournalKind::EventResolved, e, 0, EventOutcome::kApplied, "unparked");
       } else {
         RecordException(p, e, resolved.envelope, "lifecycle", v.failure_class, v.reason, batch);
         if (e.source_seq > 0 && e.source_seq == order->state.LastSeq(e.source) + 1) {
@@ -450,19 +459,22 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
         }
         reason_scratch_.assign(FailureClassName(v.failure_class)).push_back(':');
         reason_scratch_.append(v.reason);
-        JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kExcepted,
-                     reason_scratch_, batch);
+        JournalEvent(p, order, storage::JournalKind::EventResolved, e, 0, EventOutcome::kExcepted, reason_scratch_);
       }
-      p->MarkDirty(order);
+      p->MarkChanged(order, /*state=*/true, now_ns_);
       progressed = true;
       break;  // the list changed: start over
     }
   }
 }
 
-size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* batch) {
+bool EventProcessor::ParkDeadlineDue(const Partition* p) const {
+  return !p->deadlines.empty() && p->deadlines.top().deadline_ns <= now_ns_;
+}
+
+size_t EventProcessor::ExpireParked(Partition* p, StoreBatch* batch) {
   size_t expired = 0;
-  while (!p->deadlines.empty() && p->deadlines.top().deadline_ns <= now_ns) {
+  while (!p->deadlines.empty() && p->deadlines.top().deadline_ns <= now_ns_) {
     ParkDeadline d = p->deadlines.top();
     CachedOrder* order = nullptr;
     if (!LoadOrder(p, d.order_id, &order).ok()) break;  // retried at the next sweep
@@ -481,9 +493,9 @@ size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* ba
       e.event_id = ref.event_id;
       reason_scratch_ = "missing_prerequisite:" + ref.waiting_for;
       RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite, reason_scratch_, batch);
-      JournalEvent(p, storage::JournalKind::EventResolved, e, &order->state, 0, EventOutcome::kExcepted,
-                   reason_scratch_, batch);
-      p->MarkDirty(order);
+      issued_count_ = 0;
+      JournalEvent(p, order, storage::JournalKind::EventResolved, e, 0, EventOutcome::kExcepted, reason_scratch_);
+      p->MarkChanged(order, /*state=*/true, now_ns_);
       AdjustParked(p, -1);
       Bump(stats_->park_timeouts);
       ++expired;
@@ -493,36 +505,74 @@ size_t EventProcessor::ExpireParked(Partition* p, int64_t now_ns, StoreBatch* ba
   return expired;
 }
 
-void EventProcessor::FinishBatch(Partition* p, StoreBatch* batch) {
-  const int64_t expire_at = clock_->NowNanos() + static_cast<int64_t>(options_.order_retention_s) * kNanosPerSecond;
-  for (CachedOrder* o : p->dirty_orders()) {
-    EncodeOrderState(o->state, expire_at, &state_fbb_, &value_);
-    OrderKey(&key_, p->id(), o->state.order_id);
-    batch->Put(Table::kOrders, key_, value_);
+void EventProcessor::ApplyNote(Partition* p, const LogItem& n, StoreBatch* batch) {
+  if (n.removes_command) {
+    if (PendingCommand* c = p->FindPending(n.outbox_seq)) {
+      c->bytes.reset();  // never reaches the store
+    } else if (n.outbox_seq < p->next_outbox_seq) {
+      SeqKey(&key_, p->id(), n.outbox_seq);  // in an earlier checkpoint
+      batch->Delete(Table::kOutbox, key_);
+    }
   }
-  if (p->counters_dirty) {
-    MetaCountersKey(&key_, p->id());
-    value_.clear();
-    PutFixed64(&value_, p->next_outbox_seq);
-    PutFixed64(&value_, p->next_exception_seq);
-    batch->Put(Table::kMeta, key_, value_);
-  }
+  if (!options_.journal || n.order_id.empty()) return;
+  CachedOrder* order = nullptr;
+  if (!LoadOrder(p, n.order_id, &order).ok()) return;  // the trace misses this note; nothing else does
+  JournalRecord r;
+  r.kind = static_cast<storage::JournalKind>(n.journal_kind);
+  r.at_ns = n.at_ns;
+  r.outcome = n.outcome;
+  r.reason = n.reason;
+  r.command_id = n.command_id;
+  r.command_kind = n.command_kind;
+  r.order_cmd_seq = n.order_cmd_seq;
+  r.target = n.target;
+  r.attempt = n.attempts;
+  r.erp_document_id = n.erp_document_id;
+  if (r.kind != storage::JournalKind::CommandSent) r.first_sent_at_ns = n.first_sent_at_ns;
+  AddJournal(p, order, r);
 }
 
-void EventProcessor::BatchCommitted(Partition* p) {
-  p->ClearDirty();
-  p->counters_dirty = false;
-  p->in_batch = false;
-  p->EvictToCapacity();
+void EventProcessor::CutCheckpoint(Partition* p, const LogPosition& position, uint64_t epoch, StoreBatch* batch) {
+  const int64_t retention_ns = static_cast<int64_t>(options_.order_retention_s) * kNanosPerSecond;
+  for (CachedOrder* o : p->change_list()) {
+    if (o->state_changed) {
+      EncodeOrderState(o->state, o->changed_at_ns + retention_ns, &state_fbb_, &value_);
+      OrderKey(&key_, p->id(), o->state.order_id);
+      batch->Put(Table::kOrders, key_, value_);
+    }
+    if (!o->journal.empty()) {
+      journal_.PutChunk(p->id(), o->state.order_id, o->journal_first_at_ns, p->next_journal_seq++,
+                        o->journal_first_at_ns + retention_ns, o->journal, batch);
+    }
+  }
+  // Commands issued in the epoch and still unacknowledged go to the outbox table.
+  for (const PendingCommand& c : p->pending_commands()) {
+    if (c.bytes == nullptr) continue;
+    SeqKey(&key_, p->id(), c.outbox_seq);
+    batch->Put(Table::kOutbox, key_, *c.bytes);
+  }
+  p->pending_commands().clear();
+  MetaCountersKey(&key_, p->id());
+  value_.clear();
+  PutFixed64(&value_, p->next_outbox_seq);
+  PutFixed64(&value_, p->next_exception_seq);
+  PutFixed64(&value_, p->next_journal_seq);
+  batch->Put(Table::kMeta, key_, value_);
+  MetaCheckpointKey(&key_, p->id());
+  value_.clear();
+  PutFixed64(&value_, static_cast<uint64_t>(position.generation) | (static_cast<uint64_t>(position.stream) << 32));
+  PutFixed64(&value_, position.offset);
+  batch->Put(Table::kMeta, key_, value_);
+  p->checkpoint = position;
+  p->CloseEpoch(epoch);
 }
 
-Status EventProcessor::BatchFailed(Partition* p) {
-  p->ClearCaches();
-  p->counters_dirty = false;
-  p->in_batch = false;
-  p->next_outbox_seq = 1;
-  p->next_exception_seq = 1;
-  return Recover(p);  // counters, park deadlines and the parked gauge, from the store
+void EventProcessor::CheckpointDurable(Partition* p, uint64_t epoch) { p->EpochDurable(epoch); }
+
+Status EventProcessor::Reset(Partition* p) {
+  AdjustParked(p, -p->parked_count);
+  p->Reset();
+  return Recover(p);  // counters, checkpoint position, park deadlines and the parked gauge
 }
 
 }  // namespace ordersync

@@ -1,14 +1,25 @@
-// EventProcessor: applies events to partitions, one at a time, on a worker thread. For
-// each event it runs, in order: exact dedup (event_id) -> business dedup (order + kind +
+// EventProcessor: the deterministic state machine of a worker's partitions. It applies
+// events one at a time: exact dedup (event_id) -> business dedup (order + kind +
 // business key) -> per-(order, source) sequencing -> the lifecycle rule -> routing, and
-// then applies, parks or records an exception. Every effect (order state with its seen
-// event ids, spilled dedup keys, parked event, exception, outbox command, journal entry,
-// counters) goes into the caller's open StoreBatch; nothing is durable until the caller
-// writes it. After an order changes, its parked events are re-evaluated until none can
-// make progress.
+// then applies, parks or records an exception; after an order changes, its parked events
+// are re-evaluated until none can make progress. It also applies what else a group
+// commit logs: PartitionTask outbox appends, CommandNotes of the ERP fan-out and
+// park-deadline sweeps.
 //
-// Thread-safety: one processor per worker thread; not thread-safe. It only reads the
-// store (cache misses) and never writes it directly.
+// Determinism (what makes replay exact): every input comes from the event-log record —
+// the envelope, its received_at_ns, the replay flag, and the group commit's time, which
+// the worker sets with SetNow() before each record and which is the only clock the
+// processor reads. Given the same checkpoint and the same records, it produces the same
+// state, the same command ids, outbox seqs, exception seqs and journal keys.
+//
+// Where effects go. Orders, issued commands and journal entries stay in the Partition
+// (engine/partition.h) until the next checkpoint cut; the other effects (parked events,
+// exceptions, spilled dedup ids, deletes of commands already checkpointed) go into the
+// caller's checkpoint batch as they happen. CutCheckpoint() adds the open epoch's orders,
+// journal chunks, unacknowledged commands, counters and the log position to that batch.
+// Nothing is written to the store by the processor itself; it only reads it on a miss.
+//
+// Thread-safety: one processor per worker thread; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +30,12 @@
 #include "engine/clock.h"
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
+#include "engine/event_log.h"
 #include "engine/inbound_event.h"
 #include "engine/journal.h"
 #include "engine/lifecycle_rules.h"
+#include "engine/log_record.h"
+#include "engine/outbox_listener.h"
 #include "engine/partition.h"
 #include "engine/router.h"
 #include "engine/state_store.h"
@@ -35,29 +49,47 @@ inline constexpr size_t kMaxParkedPerOrder = 256;
 
 class EventProcessor {
  public:
-  EventProcessor(const EngineOptions& options, StateStore* store, const Clock* clock, WorkerStats* stats);
+  EventProcessor(const EngineOptions& options, StateStore* store, WorkerStats* stats);
 
-  // Loads the partition's durable counters and park deadlines. Call once before use.
+  // Loads the partition's checkpoint: counters, log position and park deadlines.
   Status Recover(Partition* partition);
 
-  // Processes one validated envelope of `partition`, adding its effects to `batch`.
-  // Sets *outcome and *reason (empty for kApplied). `replay` skips the exact-dedup check
-  // (a deliberate re-drive of a known event_id); business dedup still applies.
+  // The group commit's time (ns since the Unix epoch), from its log record.
+  void SetNow(int64_t now_ns) { now_ns_ = now_ns; }
+  // The open checkpoint epoch (see partition.h).
+  void SetOpenEpoch(uint64_t epoch) { epoch_ = epoch; }
+  // Where counters go: the worker's, or a scratch set while replaying.
+  void SetStats(WorkerStats* stats) { stats_ = stats; }
+
+  // Processes one validated envelope of `partition`. Sets *outcome and *reason (empty
+  // for kApplied). `replay` skips the exact-dedup check (a deliberate re-drive of a known
+  // event_id); business dedup still applies. `batch` is the open checkpoint batch.
   void Process(Partition* partition, std::string_view envelope, int64_t received_at_ns, bool replay,
                StoreBatch* batch, EventOutcome* outcome, std::string* reason);
 
-  // Appends an ErpCommand to the partition's outbox in `batch`; returns its outbox_seq.
-  uint64_t AppendToOutbox(Partition* partition, std::string_view erp_command, StoreBatch* batch);
+  // Appends an ErpCommand to the partition's outbox; returns its outbox_seq.
+  uint64_t AppendToOutbox(Partition* partition, std::string_view erp_command);
 
-  // Moves parked events whose deadline passed to the exception queue. Returns how many.
-  size_t ExpireParked(Partition* partition, int64_t now_ns, StoreBatch* batch);
+  // Applies a CommandNote (as logged): drops a done command from the outbox and journals it.
+  void ApplyNote(Partition* partition, const LogItem& note, StoreBatch* batch);
 
-  // Adds the partition's changed orders and counters to `batch`. Call before writing it.
-  void FinishBatch(Partition* partition, StoreBatch* batch);
-  // After the batch was written: clean up caches.
-  void BatchCommitted(Partition* partition);
-  // After the batch failed to write: forget everything cached; the store is the truth.
-  Status BatchFailed(Partition* partition);
+  // Moves parked events whose deadline passed (at the current time) to the exception
+  // queue. Returns how many.
+  size_t ExpireParked(Partition* partition, StoreBatch* batch);
+  // True if a parked event of the partition is due at the current time.
+  bool ParkDeadlineDue(const Partition* partition) const;
+
+  // Commands issued since the last call (by Process, AppendToOutbox and tasks), in order.
+  std::vector<DurableCommand>& issued() { return issued_commands_; }
+
+  // Adds the partition's open-epoch state to `batch` as checkpoint `epoch` covering the
+  // log up to `position`, and closes the epoch.
+  void CutCheckpoint(Partition* partition, const LogPosition& position, uint64_t epoch, StoreBatch* batch);
+  // The batch of checkpoint `epoch` is durable.
+  void CheckpointDurable(Partition* partition, uint64_t epoch);
+
+  // Forgets the partition's in-memory state and reloads its checkpoint (Recover).
+  Status Reset(Partition* partition);
 
  private:
   class OutboxWriter;
@@ -66,7 +98,7 @@ class EventProcessor {
   // Fails on a read error or an unreadable stored order.
   Status LoadOrder(Partition* p, std::string_view order_id, CachedOrder** order);
   // Whether `order` has seen `event_id` (and with which fingerprint): its own list, and
-  // when some of its ids spilled, the partition cache and the dedup table.
+  // when some of its ids spilled, the partition's spilled ids and the dedup table.
   // `id_hash` is HashBytes(event_id), computed once per event by the caller.
   Status SeenEventId(Partition* p, const OrderState& order, std::string_view event_id, uint64_t id_hash, bool* seen,
                      uint64_t* fingerprint);
@@ -74,7 +106,7 @@ class EventProcessor {
   void RememberEventId(Partition* p, CachedOrder* order, const EventView& e, uint64_t id_hash, StoreBatch* batch);
   // Sequencing, lifecycle rule and routing for `e` against `order`.
   Verdict Decide(const OrderState& order, const EventView& e) const;
-  void Apply(Partition* p, CachedOrder* order, const EventView& e, StoreBatch* batch);
+  void Apply(Partition* p, CachedOrder* order, const EventView& e);
   void Park(Partition* p, CachedOrder* order, const EventView& e, std::string_view envelope, Prerequisite waiting_for,
             int64_t received_at_ns, StoreBatch* batch);
   void RecordException(Partition* p, const EventView& e, std::string_view envelope, std::string_view stage,
@@ -84,11 +116,11 @@ class EventProcessor {
   CachedOrder* ProcessEvent(Partition* p, const EventView& e, std::string_view envelope, int64_t received_at_ns,
                             bool replay, StoreBatch* batch, EventOutcome* outcome, std::string* reason,
                             bool* order_changed);
-  // When a journal entry written now expires.
-  int64_t JournalExpiry() const;
-  // Appends a journal entry about event `e` (no-op when the journal is off).
-  void JournalEvent(Partition* p, storage::JournalKind kind, const EventView& e, const OrderState* order,
-                    int64_t received_at_ns, EventOutcome outcome, std::string_view reason, StoreBatch* batch);
+  // Adds a journal entry about event `e` to its order (no-op when the journal is off).
+  void JournalEvent(Partition* p, CachedOrder* order, storage::JournalKind kind, const EventView& e,
+                    int64_t received_at_ns, EventOutcome outcome, std::string_view reason);
+  // Adds `record` to the order's open-epoch journal.
+  void AddJournal(Partition* p, CachedOrder* order, const JournalRecord& record);
   // Reads a parked event's envelope from the parked table. False if absent or unreadable.
   bool LoadParkedEnvelope(Partition* p, std::string_view order_id, std::string_view event_id, std::string* envelope);
   // Keeps the partition's parked count and the worker's parked gauge in step.
@@ -100,8 +132,9 @@ class EventProcessor {
   const EngineOptions& options_;
   const Router router_;
   StateStore* const store_;
-  const Clock* const clock_;
-  WorkerStats* const stats_;
+  WorkerStats* stats_;
+  int64_t now_ns_ = 0;
+  uint64_t epoch_ = 1;
   // Scratch space reused across events: no allocation in the steady state.
   std::string key_;
   std::string value_;
@@ -112,6 +145,7 @@ class EventProcessor {
   // issued_count_ slots (slots are reused across events).
   std::vector<IssuedCommand> issued_;
   size_t issued_count_ = 0;
+  std::vector<DurableCommand> issued_commands_;
   flatbuffers::FlatBufferBuilder fbb_;
   flatbuffers::FlatBufferBuilder state_fbb_;
 };

@@ -16,8 +16,7 @@ void JournalOrderRange(uint32_t partition, std::string_view order_id, std::strin
   upper->append(16, '\xff');
 }
 
-void JournalWriter::Append(uint32_t partition, std::string_view order_id, const JournalRecord& r, int64_t expire_at_ns,
-                           StoreBatch* batch) {
+void JournalWriter::Build(const JournalRecord& r) {
   fbb_.Clear();
   auto str = [this](std::string_view s) { return s.empty() ? 0 : fbb_.CreateString(s.data(), s.size()); };
   auto event_id = str(r.event_id);
@@ -62,7 +61,32 @@ void JournalWriter::Append(uint32_t partition, std::string_view order_id, const 
   b.add_commands(commands);
   b.add_first_sent_at_ns(r.first_sent_at_ns);
   fbb_.Finish(b.Finish());
+}
 
+void JournalWriter::AppendTo(const JournalRecord& r, std::string* chunk) {
+  Build(r);
+  if (chunk->empty()) chunk->append(kJournalChunkMagic);
+  const uint32_t n = fbb_.GetSize();
+  char len[4];
+  for (int i = 0; i < 4; ++i) len[i] = static_cast<char>(n >> (8 * i));
+  chunk->append(len, 4);
+  chunk->append(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), n);
+}
+
+void JournalWriter::PutChunk(uint32_t partition, std::string_view order_id, int64_t first_at_ns, uint64_t chunk_seq,
+                             int64_t expire_at_ns, std::string_view chunk, StoreBatch* batch) {
+  ParkedOrderPrefix(&key_, partition, order_id);
+  PutBigEndian64(&key_, static_cast<uint64_t>(first_at_ns));
+  PutBigEndian64(&key_, chunk_seq);
+  value_.clear();
+  PutFixed64(&value_, static_cast<uint64_t>(expire_at_ns));
+  value_.append(chunk);
+  batch->Put(Table::kJournal, key_, value_);
+}
+
+void JournalWriter::Append(uint32_t partition, std::string_view order_id, const JournalRecord& r, int64_t expire_at_ns,
+                           StoreBatch* batch) {
+  Build(r);
   ParkedOrderPrefix(&key_, partition, order_id);
   PutBigEndian64(&key_, static_cast<uint64_t>(r.at_ns));
   PutBigEndian64(&key_, next_uniq_.fetch_add(1, std::memory_order_relaxed));

@@ -1,13 +1,20 @@
-// Journal: each order's timeline, for `ordersync trace`. The engine appends one entry for
+// Journal: each order's timeline, for `ordersync trace`. The engine makes one entry for
 // every event it processes (with the outcome, the order's totals after it and the ERP
-// commands it issued); the ERP dispatcher appends acknowledgements (with the first send
-// time and attempt count), re-sends and dead letters. One entry per event and one per
-// acknowledged command keeps the journal to about two small writes per event. Entries live in Table::kJournal, expire with order_retention_s, and are keyed
+// commands it issued) and one for every CommandNote of the ERP fan-out (answers with the
+// first send time and attempt count, re-sends, dead letters). Entries are derived from
+// the event log by the processor, collected per order in memory, and written at
+// checkpoint time as one value per order and checkpoint (a chunk), not one write per
+// event. Values live in Table::kJournal, expire with order_retention_s, and are keyed
 //
-//   partition:2 | len(order_id):1 | order_id | at_ns:8 (big-endian) | uniq:8
+//   partition:2 | len(order_id):1 | order_id | at_ns:8 (big-endian) | seq:8
 //
-// so one order's entries are one key range, in time order. `uniq` comes from a process-
-// wide counter seeded with the start time, so writers never collide.
+// so one order's values are one key range, in time order. For chunks, at_ns is the first
+// entry's time and seq the partition's journal chunk counter (checkpointed with the other
+// counters, so a replay writes the same keys).
+//
+// Value := expire_at:8 body
+//   body := "OSJ2" (len:4 JournalEntry[len])*      a chunk
+//         | JournalEntry                            one entry (older versions, tests)
 //
 // Thread-safety: JournalWriter is per thread (scratch buffers); the key/encoding helpers
 // are pure.
@@ -60,19 +67,57 @@ struct JournalRecord {
 // [lower, upper) of one order's journal.
 void JournalOrderRange(uint32_t partition, std::string_view order_id, std::string* lower, std::string* upper);
 
+// Calls fn(entry) with each JournalEntry buffer of a journal value's body (the bytes after
+// expire_at), chunk or single entry. False if the body is malformed (entries before the
+// damage were visited).
+template <typename Fn>
+bool ForEachJournalEntry(std::string_view body, Fn&& fn);
+
 class JournalWriter {
  public:
   JournalWriter() : fbb_(256) {}
-  // Adds `record` for `order_id` of `partition` to `batch`; it expires at `expire_at_ns`.
+  // Appends `record` as one entry to `chunk`, an order's entries not yet written.
+  void AppendTo(const JournalRecord& record, std::string* chunk);
+  // Writes `chunk` (REQUIRES: non-empty) as one value of `order_id`'s journal.
+  void PutChunk(uint32_t partition, std::string_view order_id, int64_t first_at_ns, uint64_t chunk_seq,
+                int64_t expire_at_ns, std::string_view chunk, StoreBatch* batch);
+  // Adds `record` alone for `order_id` of `partition` to `batch` (a one-entry value keyed
+  // by a process-wide counter); it expires at `expire_at_ns`. For tests and tools.
   void Append(uint32_t partition, std::string_view order_id, const JournalRecord& record, int64_t expire_at_ns,
               StoreBatch* batch);
 
  private:
+  void Build(const JournalRecord& record);
   static std::atomic<uint64_t> next_uniq_;
   flatbuffers::FlatBufferBuilder fbb_;
   std::vector<flatbuffers::Offset<storage::JournalCommand>> command_offsets_;
   std::string key_;
   std::string value_;
 };
+
+}  // namespace ordersync
+
+namespace ordersync {
+
+inline constexpr std::string_view kJournalChunkMagic = "OSJ2";
+
+template <typename Fn>
+bool ForEachJournalEntry(std::string_view body, Fn&& fn) {
+  if (body.substr(0, kJournalChunkMagic.size()) != kJournalChunkMagic) {
+    fn(body);
+    return true;
+  }
+  body.remove_prefix(kJournalChunkMagic.size());
+  while (!body.empty()) {
+    if (body.size() < 4) return false;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(body[i])) << (8 * i);
+    body.remove_prefix(4);
+    if (body.size() < n) return false;
+    fn(body.substr(0, n));
+    body.remove_prefix(n);
+  }
+  return true;
+}
 
 }  // namespace ordersync

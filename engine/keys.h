@@ -7,7 +7,9 @@
 //   parked      p | len(order_id):1 | order_id | event_id
 //   outbox      p | outbox_seq:8 (big-endian, so new commands append at the end)
 //   exceptions  p | exception_seq:8
-//   meta        p | "counters"
+//   meta        p | "counters"      next outbox_seq:8 | next exception_seq:8 | next journal seq:8
+//   meta        p | "checkpoint"    generation:4 | stream:4 | offset:8 (event log position
+//                                   the partition's checkpoint covers; all little-endian)
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -67,6 +69,12 @@ inline void MetaCountersKey(std::string* key, uint32_t partition) {
   key->clear();
   PutBigEndian16(key, static_cast<uint16_t>(partition));
   key->append("counters");
+}
+
+inline void MetaCheckpointKey(std::string* key, uint32_t partition) {
+  key->clear();
+  PutBigEndian16(key, static_cast<uint16_t>(partition));
+  key->append("checkpoint");
 }
 
 // [lower, upper) covering every key of `partition` in any table.

@@ -349,11 +349,16 @@ TEST(LifecycleJournalTest, TimelineRecordsEventsOutcomesAndCommandsInOrder) {
   h.Send(Accepted("O1", "e1", L(10)));                   // applied; unparks e2
   h.clock().Advance(1000);
   h.Send(Accepted("O1", "e1", L(10)));                   // exact duplicate
+  h.Checkpoint();  // the journal is written at checkpoints
   std::string lower, upper, value;
   JournalOrderRange(h.engine().PartitionFor("O1"), "O1", &lower, &upper);
   std::vector<std::string> lines;
+  std::vector<std::string> entries;
   for (auto it = h.store().NewIterator(Table::kJournal, lower, upper); it->Valid(); it->Next()) {
-    value.assign(it->value().substr(8));
+    ForEachJournalEntry(it->value().substr(8), [&](std::string_view e) { entries.emplace_back(e); });
+  }
+  for (const std::string& entry : entries) {
+    value.assign(entry);
     const auto* j = flatbuffers::GetRoot<storage::JournalEntry>(value.data());
     std::string line = storage::EnumNameJournalKind(j->kind());
     if (j->event_id()) line += " " + j->event_id()->str();

@@ -10,6 +10,7 @@
 #include "adapters/admin/admin_server.h"
 #include "adapters/erp/dlq_operations.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 
 namespace ordersync {
@@ -106,7 +107,9 @@ Result<nlohmann::json> RunOffline(const AppConfig& config, const DlqCommandOptio
                  DeadLetterFilterToJson(o.filter).dump(), report->purged.size(), report->unblocked.size());
     return PurgeReportJson(*report);
   }
-  auto engine = Engine::Open(config.engine, store->get());
+  auto log = OpenEventLog(config.storage);
+  if (!log.ok()) return log.status();
+  auto engine = Engine::Open(config.engine, store->get(), log->get());
   if (!engine.ok()) return engine.status();
   auto report = ReplayWithEngine(store->get(), engine->get(), o.filter, NowNs());
   (*engine)->Stop();

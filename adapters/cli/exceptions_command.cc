@@ -6,6 +6,7 @@
 
 #include "adapters/cli/dlq_command.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 
 namespace ordersync {
@@ -31,7 +32,9 @@ Result<nlohmann::json> RunOffline(const AppConfig& config, const ExceptionsComma
     return Status::Unavailable(store.status().ToString() +
                                " (is an engine running on it without an admin endpoint?)");
   }
-  auto engine = Engine::Open(config.engine, store->get());
+  auto log = OpenEventLog(config.storage);
+  if (!log.ok()) return log.status();
+  auto engine = Engine::Open(config.engine, store->get(), log->get());
   if (!engine.ok()) return engine.status();
   auto results = ReplayExceptions(store->get(), engine->get(), o.filter, config.engine.durability);
   (*engine)->Stop();

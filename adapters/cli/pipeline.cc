@@ -17,6 +17,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     return store.status();
   }
   p->store_ = std::move(store).value();
+  auto log = OpenEventLog(config.storage);
+  if (!log.ok()) {
+    spdlog::error("cannot open the event log: {}", log.status().ToString());
+    return log.status();
+  }
+  p->log_ = std::move(log).value();
   // The ERP dispatcher exists before the engine: it is the engine's OutboxListener.
   // SLO histograms: fed by the dispatcher on every Posted/AlreadyPosted answer.
   p->slo_ = std::make_unique<SloRecorder>(Observability::TargetNames(config));
@@ -31,16 +37,22 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     return erp.status();
   }
   p->erp_ = std::move(erp).value();
-  auto engine = Engine::Open(config.engine, p->store_.get(), SystemClock::Default(), p->erp_->listener());
+  auto engine =
+      Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(), p->erp_->listener());
   if (!engine.ok()) {
     spdlog::error("cannot start the engine: {}", engine.status().ToString());
     return engine.status();
   }
   p->engine_ = std::move(engine).value();
   const EngineStats recovered = p->engine_->Stats();
-  spdlog::info("engine ready: {} partitions on {} workers, {} parked events recovered from {}",
-               p->engine_->options().partitions, p->engine_->options().workers, recovered.parked_now,
-               config.storage.data_dir);
+  const RecoveryReport& r = p->engine_->recovery();
+  spdlog::info(
+      "engine ready in {} ms: {} partitions on {} workers, {} parked events; replayed {} events and {} ERP notes "
+      "({} KiB of event log{}) from {}",
+      r.duration_ns / 1'000'000, p->engine_->options().partitions, p->engine_->options().workers,
+      recovered.parked_now, r.replayed_events, r.replayed_notes, r.replayed_log_bytes / 1024,
+      r.torn_bytes > 0 ? ", cut a torn tail of " + std::to_string(r.torn_bytes) + " bytes" : std::string(),
+      config.storage.data_dir);
   // Metrics before the admin endpoint starts: its status/trace commands use them.
   auto observability =
       Observability::Start(config, p->engine_.get(), p->store_.get(), options.version, SystemClock::Default(), slo);
@@ -68,7 +80,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   }
   if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
     RegisterStatusAdminCommand(admin, p->observability_.get());
-    RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_->options().partitions);
+    RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
   }
   if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());

@@ -1,5 +1,5 @@
 // Pipeline: the components of a running ordersync process, wired the way `serve` runs
-// them, so `serve` and `demo` share one wiring: the RocksDB store, the SLO recorder, the
+// them, so `serve` and `demo` share one wiring: the RocksDB store, the event log, the SLO recorder, the
 // ERP fan-out (outbox dispatcher + admin endpoint), the engine, observability (metrics
 // endpoint, store scanner, with the dispatcher's and the ingress's collectors) and the
 // ZeroMQ ingress. Start logs each step at info level, as `serve` always did; on failure it
@@ -23,6 +23,7 @@
 #include "adapters/metrics/observability.h"
 #include "adapters/metrics/slo_recorder.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 #include "engine/status.h"
 
@@ -51,6 +52,7 @@ class Pipeline {
   void Stop();
 
   RocksDbStore* store() { return store_.get(); }
+  SegmentLog* log() { return log_.get(); }
   Engine* engine() { return engine_.get(); }
   ErpService* erp() { return erp_.get(); }
   OutboxDispatcher* dispatcher() { return erp_->dispatcher(); }
@@ -66,6 +68,7 @@ class Pipeline {
 
   // Declared in start order; Stop() tears down in the order the header describes.
   std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<SegmentLog> log_;
   std::unique_ptr<SloRecorder> slo_;
   std::unique_ptr<ErpService> erp_;
   std::unique_ptr<Engine> engine_;

@@ -188,8 +188,9 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
     auto it = store->NewIterator(Table::kJournal, lower, upper);
     for (; it->Valid(); it->Next()) {
       if (it->value().size() < 8) continue;
-      const auto* e = Decode<storage::JournalEntry>(it->value().substr(8), &scratch);
-      if (e == nullptr) continue;
+      ForEachJournalEntry(it->value().substr(8), [&](std::string_view entry) {
+      const auto* e = Decode<storage::JournalEntry>(entry, &scratch);
+      if (e == nullptr) return;
       TraceStep& t = out->steps.emplace_back();
       t.kind = StepKindName(e->kind());
       t.at_ns = e->at_ns();
@@ -232,6 +233,7 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
           ct.target = Str(c->target());
         }
       }
+      });
     }
     ORDERSYNC_RETURN_IF_ERROR(it->status());
   }
@@ -541,11 +543,15 @@ void PrintTraceJson(const OrderTrace& t, std::ostream& out) {
   out << "\n";
 }
 
-void RegisterTraceAdminCommand(AdminServer* admin, StateStore* store, uint32_t partitions) {
+void RegisterTraceAdminCommand(AdminServer* admin, StateStore* store, Engine* engine) {
+  const uint32_t partitions = engine->options().partitions;
   admin->Register("trace", {"an order's timeline, as `ordersync trace --json` (args: order_id)", false,
-                            [store, partitions](const nlohmann::json& args) -> Result<nlohmann::json> {
+                            [store, engine, partitions](const nlohmann::json& args) -> Result<nlohmann::json> {
                               const std::string order_id = args.value("order_id", std::string());
                               if (order_id.empty()) return Status::InvalidArgument("trace needs args.order_id");
+                              // The store shows the last checkpoint: cut one, so the
+                              // trace shows everything processed until now.
+                              ORDERSYNC_RETURN_IF_ERROR(engine->Checkpoint());
                               OrderTrace trace;
                               ORDERSYNC_RETURN_IF_ERROR(BuildOrderTrace(store, partitions, order_id, &trace));
                               std::ostringstream json;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adapters/config/app_config.h"
+#include "engine/engine.h"
 #include "engine/state_store.h"
 #include "engine/status.h"
 
@@ -95,7 +96,7 @@ struct TraceOptions {
 // Registers the admin command "trace" (read-only): args {"order_id": "..."}, result the
 // same object as `trace --json`, read from the live store. `store` must outlive the
 // admin server's Stop.
-void RegisterTraceAdminCommand(AdminServer* admin, StateStore* store, uint32_t partitions);
+void RegisterTraceAdminCommand(AdminServer* admin, StateStore* store, Engine* engine);
 
 // Opens the data dir read-only and prints the trace. Exit code: 0 ok, 1 the order is
 // unknown (nothing in any table), 2 the store cannot be opened.

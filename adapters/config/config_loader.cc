@@ -40,6 +40,8 @@ void VisitEngine(V& v, EngineOptions& o) {
   v.Integer("max_batch_events", o.max_batch_events, 1, 1024 * 1024);
   v.Integer("group_commit_window_us", o.group_commit_window_us, 0, 1000 * 1000);
   v.Enum("durability", o.durability, kDurabilityNames);
+  v.Integer("checkpoint_interval_s", o.checkpoint_interval_s, 1, 3600);
+  v.Integer("checkpoint_interval_events", o.checkpoint_interval_events, 1000, 100 * 1000 * 1000);
   v.Enum("bill_on", o.bill_on, kBillOnNames);
   v.Integer("order_cache_capacity", o.order_cache_capacity, 1, kMaxCacheEntries);
   v.Integer("dedup_cache_capacity", o.dedup_cache_capacity, 1, kMaxCacheEntries);
@@ -78,6 +80,8 @@ void VisitStorage(V& v, StorageOptions& o) {
   v.Integer("write_buffer_mb", o.write_buffer_mb, 1, 64 * 1024);
   v.Integer("bloom_bits_per_key", o.bloom_bits_per_key, 0, 64);
   v.Integer("background_jobs", o.background_jobs, 1, 256);
+  v.String("log_dir", o.log_dir);
+  v.Integer("log_segment_mb", o.log_segment_mb, 1, 4096);
 }
 
 template <typename V>

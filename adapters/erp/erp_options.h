@@ -81,10 +81,10 @@ struct ErpTargetOptions {
 };
 
 struct ErpOptions {
-  // Outbox commands per partition the dispatcher keeps in memory (read ahead, in flight
-  // or waiting for an earlier command of their order). Bounds its memory at about
-  // partitions x read_ahead_per_partition commands; larger lets more orders proceed in
-  // parallel behind a slow one. Default: 512.
+  // Commands per partition the dispatcher admits for delivery at once (in flight, or
+  // waiting for an earlier command of their order); the rest wait staged in outbox
+  // order, bounded by the targets' outbox_high_water back-pressure. Larger lets more
+  // orders proceed in parallel behind a slow one. Default: 512.
   uint32_t read_ahead_per_partition = 512;
   // The targets, one [erp.targets.<name>] table each. A config that has [erp.targets]
   // replaces the whole set. Default: one target "erp" at tcp://127.0.0.1:7200.

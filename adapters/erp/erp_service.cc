@@ -17,7 +17,6 @@ Result<std::unique_ptr<ErpService>> ErpService::Create(
   d.partitions = engine.partitions;
   d.durability = engine.durability;
   d.journal = engine.journal;
-  d.journal_retention_s = engine.order_retention_s;
   d.on_acknowledged = std::move(on_acknowledged);
   auto dispatcher = OutboxDispatcher::Create(d, store);
   if (!dispatcher.ok()) return dispatcher.status();

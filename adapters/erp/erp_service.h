@@ -3,7 +3,7 @@
 // the fan-out's commands (dlq.*, exceptions.*, erp.status) registered.
 //
 //   auto erp = ErpService::Create(config.erp, config.admin, config.engine, store);
-//   auto engine = Engine::Open(config.engine, store, clock, (*erp)->listener());
+//   auto engine = Engine::Open(config.engine, store, log, clock, (*erp)->listener());
 //   (*erp)->admin()->Register(...);        // other components' commands, optional
 //   (*erp)->Start(engine->get());
 //   ...

@@ -1,14 +1,20 @@
-// OutboxDispatcher: the ERP fan-out. One thread reads the engine's RocksDB outbox and
-// sends each ErpCommand to its target over ZeroMQ (a DEALER per target, connected to the
-// target adapter's ROUTER; one command frame out, one ErpAck frame back, many in
-// flight). A command leaves the outbox only when the ERP answers Posted or AlreadyPosted.
+// OutboxDispatcher: the ERP fan-out. The engine hands it every command once the command
+// is durable in the event log (OutboxListener, in memory); at start it reads the outbox
+// the last run left in the store once. One thread sends each ErpCommand to its target
+// through the target's channel (target_channel.h; ZeroMQ: a DEALER per target, one
+// command frame out, one ErpAck back, many in flight). A command is done with when the
+// ERP answers Posted or AlreadyPosted, or when it is dead-lettered; the dispatcher then
+// tells the engine with a CommandNote (Engine::SubmitNotes), which logs it with its next
+// group commit and drops the command from the outbox it checkpoints. Answers, re-sends
+// and dead letters reach each order's journal the same way.
 //
-// Ordering: per partition a cursor reads the outbox in outbox_seq order into a bounded
-// window (read_ahead_per_partition). An order's commands are sent one at a time, lowest
-// outbox_seq first, the next only after the previous was acknowledged; other orders
-// proceed. Within a partition outbox order equals each order's order_cmd_seq order (the
-// engine numbers them in the batch that writes them), so this posts every order in
-// sequence. SameDay commands are sent before Standard ones within a target's budget.
+// Ordering: per partition the commands are staged in outbox_seq order and admitted into
+// a bounded window (read_ahead_per_partition). An order's commands are sent one at a
+// time, lowest outbox_seq first, the next only after the previous was acknowledged;
+// other orders proceed. Within a partition outbox order equals each order's
+// order_cmd_seq order (the engine numbers them in the record that issues them), so this
+// posts every order in sequence. SameDay commands are sent before Standard ones within a
+// target's budget.
 //
 // Failure classes, each with its counter (DispatcherStats):
 //  - TransientError, timeout, no connection: retried with exponential backoff and jitter
@@ -18,33 +24,38 @@
 //    queue (dead_letters.h) with the ERP's message, and the order is blocked: commands of
 //    it that show up later are dead-lettered too, until `dlq replay`.
 //  - Retries exhausted (retry.max_attempts / max_age_s): like Rejected.
-// Back-pressure: when a target's backlog (its commands in the window plus its share of
-// the unread outbox) reaches outbox_high_water, Engine::SetTargetBlocked(target, true)
-// makes the ingress answer Busy for events routed there, until it falls to
-// outbox_low_water.
+// Dead letters are written (durably) before the notes that take their commands out of
+// the outbox; a crash in between leaves the command in the outbox, where the order's
+// block dead-letters it again at the next start.
+// Back-pressure: when a target's backlog (its commands in the window plus those staged)
+// reaches outbox_high_water, Engine::SetTargetBlocked(target, true, hint) makes the
+// ingress answer Busy for events routed there, until it falls to outbox_low_water. The
+// hint is the wait that makes sense: the open circuit's remaining cool-down, or the time
+// to drain the backlog to the low-water mark at the target's rate, whichever is longer.
 //
 // Replay protocol (why it is safe): the dispatcher thread is the only writer of dead
 // letters and blocks while it runs. A replay is planned on that thread: it flushes its
-// pending writes, stops reading the partitions concerned, and submits a
+// pending writes, stops admitting the partitions concerned, and submits a
 // DeadLetterReplayTask per partition to the engine; the task re-appends the letters at
 // the end of the outbox (at outbox_seq A) and marks the order Replayed{A, max_seq}. When
-// the task is durable the dispatcher resumes reading. A command of that order found
-// before A with order_cmd_seq > max_seq was issued while the order was blocked and is
-// dead-lettered again (blocking the order behind the replayed ones); the marker is
-// dropped once the cursor passes A. Orders with commands still in the window are not
-// replayed (reported as skipped; replay again later).
+// the task is durable the dispatcher resumes. A command of that order before A with
+// order_cmd_seq > max_seq was issued while the order was blocked and is dead-lettered
+// again (blocking the order behind the replayed ones); the marker is dropped once the
+// partition's commands before A have all been taken in. Orders with commands still in
+// the window are not replayed (reported as skipped; replay again later).
 //
-// Restart: everything is recovered from the outbox and the dead-letter table alone. The
-// first attempt after a restart may re-send a command the ERP already posted; it answers
-// AlreadyPosted. Attempt counts and circuit state start afresh.
+// Restart: everything is recovered from the outbox table (the engine's startup
+// checkpoint) and the dead-letter table alone. The first attempt after a restart may
+// re-send a command the ERP already posted; it answers AlreadyPosted. Attempt counts and
+// circuit state start afresh.
 //
 //   auto dispatcher = OutboxDispatcher::Create(options, store);   // before Engine::Open
-//   auto engine = Engine::Open(engine_options, store, clock, dispatcher->get());
-//   (*dispatcher)->Start(engine->get());
+//   auto engine = Engine::Open(engine_options, store, log, clock, dispatcher->get());
+//   (*dispatcher)->Start(engine->get());                          // reads the outbox once
 //   ...
 //   (*dispatcher)->Stop();   // before Engine::Stop: in-flight commands stay in the outbox
 //
-// Thread-safety: OnOutboxAppended (any worker thread) is lock-free and never blocks.
+// Thread-safety: OnCommandsDurable (any worker thread) is lock-free and never blocks.
 // Replay, Purge and Stats may be called from any thread; Replay and Purge block until
 // the dispatcher thread has done them. Start/Stop from one controlling thread.
 #pragma once
@@ -63,8 +74,8 @@
 #include "engine/engine.h"
 #include "engine/state_store.h"
 #include "engine/stats_histogram.h"
+#include "engine/outbox_listener.h"
 #include "engine/status.h"
-#include "engine/worker.h"
 
 namespace ordersync {
 
@@ -72,15 +83,13 @@ struct DispatcherOptions {
   ErpOptions erp;
   // Partitions of the engine whose outbox is read. REQUIRES: equal to EngineOptions.
   uint32_t partitions = 64;
-  // Durability of the dispatcher's own writes (outbox deletes, dead letters).
+  // Durability of the dispatcher's own writes (dead letters and order blocks).
   Durability durability = Durability::kWal;
   // Seed of the backoff jitter.
   uint64_t seed = 0x5eed;
-  // Append sends, acknowledgements and dead letters to each order's journal (engine/
-  // journal.h, `ordersync trace`), expiring after journal_retention_s. Mirrors
-  // EngineOptions::journal / order_retention_s.
+  // Tell the engine about sends, answers and dead letters for each order's journal
+  // (engine/journal.h, `ordersync trace`). Mirrors EngineOptions::journal.
   bool journal = true;
-  uint64_t journal_retention_s = 90 * 24 * 3600;
   // Called on the dispatcher thread for each Posted / AlreadyPosted answer, with the
   // acknowledged ErpCommand buffer and the wall-clock time of the answer (ns): feeds the
   // SLO histograms (adapters/metrics/slo_recorder.h). Must not block. Default: none.
@@ -110,8 +119,9 @@ struct TargetStats {
   uint64_t circuit_opened = 0;
   uint64_t circuit_closed = 0;
   uint64_t in_flight = 0;
-  uint64_t backlog = 0;         // estimate, see the header comment
+  uint64_t backlog = 0;         // commands admitted or staged for this target
   bool ingress_blocked = false; // Engine::SetTargetBlocked(name, true) in force
+  uint32_t retry_after_ms = 0;  // the wait suggested to producers while blocked
   // Per ErpAck of any status that matches a command in delivery: the time from sending
   // its latest attempt to the answer (ns). Read at Stats() time, fresher than the rest.
   HistogramSnapshot post_latency_ns;
@@ -119,9 +129,9 @@ struct TargetStats {
 
 struct DispatcherStats {
   std::vector<TargetStats> targets;
-  uint64_t window = 0;          // commands held in memory
-  uint64_t unread = 0;          // outbox commands not read yet (all partitions)
-  uint64_t acknowledged = 0;    // commands removed from the outbox after Posted/AlreadyPosted
+  uint64_t window = 0;          // commands admitted (in delivery or waiting for their order)
+  uint64_t unread = 0;          // commands taken over but not admitted yet (all partitions)
+  uint64_t acknowledged = 0;    // commands done with after Posted/AlreadyPosted
   uint64_t blocked_orders = 0;  // orders with a block in force
   uint64_t stale_acks = 0;      // answers for commands no longer waiting for one
 };
@@ -146,8 +156,8 @@ class OutboxDispatcher final : public OutboxListener {
   // Stops the thread and closes the sockets. Commands in flight stay in the outbox.
   void Stop();
 
-  // OutboxListener: commands below next_outbox_seq of `partition` are durable.
-  void OnOutboxAppended(uint32_t partition, uint64_t next_outbox_seq) override;
+  // OutboxListener: takes the commands over (moves them out of `commands`).
+  void OnCommandsDurable(std::vector<DurableCommand>& commands) override;
 
   // Replays the dead letters `filter` selects (per order, see dead_letters.h) and waits
   // until the re-appended commands are durable in the outbox.

@@ -456,12 +456,13 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   event.sink = this;
   event.cookie = reinterpret_cast<uint64_t>(&slot);
   b->pending.fetch_add(1, std::memory_order_relaxed);
-  const Status s = engine_->Submit(std::move(event));
+  uint32_t target_wait_ms = 0;  // set when the event's ERP target is backlogged
+  const Status s = engine_->Submit(std::move(event), &target_wait_ms);
   if (s.ok()) return FrameOutcome::kSubmitted;
   b->pending.fetch_sub(1, std::memory_order_relaxed);  // never reaches 0: the ingress holds 1
   limiter_.Refund(source);
-  if (b->ack) slot.reason = s.IsBusy() ? "engine_busy" : "engine_unavailable";
-  return answer(IngressVerdict::kBusy, options_.busy_retry_after_ms, counters_.busy);
+  if (b->ack) slot.reason = !s.IsBusy() ? "engine_unavailable" : target_wait_ms > 0 ? "erp_backlogged" : "engine_busy";
+  return answer(IngressVerdict::kBusy, std::max(options_.busy_retry_after_ms, target_wait_ms), counters_.busy);
 }
 
 void IngressServer::Impl::CountThrottled(std::string_view source) {

@@ -1,5 +1,5 @@
 // Unit tests of the metrics building blocks: StatsHistogram, SloRecorder, LogLimiter,
-// EventLog and the Prometheus text reader.
+// EventLogger and the Prometheus text reader.
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -9,7 +9,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "adapters/ingress/ingress_stats.h"
-#include "adapters/metrics/event_log.h"
+#include "adapters/metrics/event_logger.h"
 #include "adapters/metrics/log_limiter.h"
 #include "adapters/metrics/metric_families.h"
 #include "adapters/metrics/prom_text.h"
@@ -137,7 +137,7 @@ TEST(LogLimiterTest, ZeroRateMeansUnlimited) {
 TEST(EventLogTest, JsonLinesCarryOrderAndCorrelationIdsAndFloodIsSummarised) {
   std::ostringstream os;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(os);
-  EventLog log({"json", 1, 2}, {sink});
+  EventLogger log({"json", 1, 2}, {sink});
   for (int i = 0; i < 500; ++i) {
     log.Warn("rejected_frame", {.order_id = "SO-1", .event_id = "e-\"1\"", .correlation_id = "c-1", .source = "WMS"},
              "frame rejected: {}", "missing_field:order_id");
@@ -157,7 +157,7 @@ TEST(EventLogTest, JsonLinesCarryOrderAndCorrelationIdsAndFloodIsSummarised) {
 TEST(EventLogTest, TextLinesCarryKeyValueFields) {
   std::ostringstream os;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(os);
-  EventLog log({"text", 0, 0}, {sink});
+  EventLogger log({"text", 0, 0}, {sink});
   log.Info("exception", {.order_id = "SO 9", .correlation_id = "c-9"}, "event excepted");
   EXPECT_THAT(os.str(), HasSubstr("[info] event excepted kind=exception order_id=\"SO 9\" correlation_id=c-9"));
 }

@@ -28,13 +28,13 @@ Observability::Observability(const AppConfig& config, const Engine* engine, Stat
       slo_(slo != nullptr ? slo : own_slo_.get()),
       scanner_(store, clock, config.metrics, config.slo, TargetNames(config)) {
   spdlog::level::level_enum level = spdlog::default_logger()->level();
-  event_log_ = std::make_unique<EventLog>(
-      EventLogOptions{config.log.format, config.log.rate_limit_per_s, config.log.rate_limit_burst},
+  event_log_ = std::make_unique<EventLogger>(
+      EventLoggerOptions{config.log.format, config.log.rate_limit_per_s, config.log.rate_limit_burst},
       spdlog::default_logger()->sinks(), level);
   BuildInfo build{std::move(version), std::string(DurabilityName(config.engine.durability)),
                   std::string(BillOnName(config.engine.bill_on))};
   collectors_.push_back(std::make_shared<EngineCollector>(engine, &scanner_, slo_, std::move(build)));
-  EventLog* log = event_log_.get();
+  EventLogger* log = event_log_.get();
   collectors_.push_back(std::make_shared<FunctionCollector>([log](std::vector<prometheus::MetricFamily>* out) {
     auto& f = AddFamily(out, "ordersync_log_messages_suppressed_total",
                         "Event log lines suppressed by the log rate limit, by message kind.",
@@ -58,7 +58,7 @@ Result<std::unique_ptr<Observability>> Observability::Start(const AppConfig& con
     o->server_ = std::move(server).value();
     for (const auto& c : o->collectors_) o->server_->Register(c);
   }
-  EventLog* log = o->event_log_.get();
+  EventLogger* log = o->event_log_.get();
   o->scanner_.SetAfterScan([log] { log->FlushSuppressed(); });
   o->scanner_.SetEventLog(log);
   o->scanner_.Start();

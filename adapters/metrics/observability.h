@@ -7,7 +7,7 @@
 //     [metrics] scan_interval_s, on its own thread,
 //   - SloRecorder (order-to-ship, ship-to-invoice histograms; the ERP dispatcher feeds
 //     it through slo()),
-//   - EventLog (structured, rate-limited event lines; its suppressed lines are reported
+//   - EventLogger (structured, rate-limited event lines; its suppressed lines are reported
 //     after every scan and counted in ordersync_log_messages_suppressed_total).
 //
 // Other components add their own families with AddCollector (e.g. the ingress's and
@@ -33,7 +33,7 @@
 #include <prometheus/metric_family.h>
 
 #include "adapters/config/app_config.h"
-#include "adapters/metrics/event_log.h"
+#include "adapters/metrics/event_logger.h"
 #include "adapters/metrics/metrics_server.h"
 #include "adapters/metrics/slo_recorder.h"
 #include "adapters/metrics/store_scanner.h"
@@ -73,7 +73,7 @@ class Observability {
   void Stop();
 
   SloRecorder* slo() { return slo_; }
-  EventLog* event_log() { return event_log_.get(); }
+  EventLogger* event_log() { return event_log_.get(); }
   StoreScanner* scanner() { return &scanner_; }
   // The families a scrape returns now (tests, `status` fallbacks).
   std::string ScrapeText() const;
@@ -91,7 +91,7 @@ class Observability {
   std::unique_ptr<SloRecorder> own_slo_;
   SloRecorder* slo_;
   StoreScanner scanner_;
-  std::unique_ptr<EventLog> event_log_;
+  std::unique_ptr<EventLogger> event_log_;
   mutable std::mutex collectors_mu_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors_;  // GUARDED_BY(collectors_mu_)
   std::unique_ptr<MetricsServer> server_;

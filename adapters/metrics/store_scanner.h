@@ -36,7 +36,7 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/metrics/event_log.h"
+#include "adapters/metrics/event_logger.h"
 #include "adapters/metrics/metrics_options.h"
 #include "engine/clock.h"
 #include "engine/engine_stats.h"
@@ -91,7 +91,7 @@ class StoreScanner {
   // reporting suppressed log lines). REQUIRES: before Start().
   void SetAfterScan(std::function<void()> fn) { after_scan_ = std::move(fn); }
   // Logs new exceptions, dead letters and rejected frames to `log`. REQUIRES: before Start().
-  void SetEventLog(EventLog* log) { event_log_ = log; }
+  void SetEventLog(EventLogger* log) { event_log_ = log; }
 
   ScanSnapshot Snapshot() const;
 
@@ -110,7 +110,7 @@ class StoreScanner {
   bool stop_ = false;      // GUARDED_BY(mu_)
   std::condition_variable wake_;
   std::function<void()> after_scan_;
-  EventLog* event_log_ = nullptr;
+  EventLogger* event_log_ = nullptr;
   // High-water marks of what was logged (times of the newest entry seen), under scan_mu_.
   bool logged_once_ = false;
   int64_t exceptions_hw_ns_ = 0, dead_letters_hw_ns_ = 0, quarantine_hw_ns_ = 0;

@@ -20,6 +20,15 @@ struct StorageOptions {
   uint32_t bloom_bits_per_key = 10;
   // RocksDB background threads for flush and compaction. Default: 2.
   uint32_t background_jobs = 2;
+  // Directory of the event log (the engine's commit point; engine/event_log.h). Empty:
+  // "<data_dir>/eventlog". A separate disk here takes the log's appends off the
+  // checkpoints' disk. Default: "".
+  std::string log_dir;
+  // Size at which a log stream starts a new segment file, MiB; checkpoints delete whole
+  // segments. Default: 64.
+  uint32_t log_segment_mb = 64;
+
+  std::string EventLogDir() const { return log_dir.empty() ? data_dir + "/eventlog" : log_dir; }
 };
 
 }  // namespace ordersync

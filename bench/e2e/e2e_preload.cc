@@ -32,6 +32,7 @@
 #include "adapters/producer/producer_stream.h"
 #include "bench/e2e/bench_setup.h"
 #include "bench/e2e/counting_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 
 namespace ordersync::bench {
@@ -74,7 +75,14 @@ int Main(int argc, char** argv) {
   EngineOptions eo = config->engine;
   eo.journal = false;
   eo.durability = Durability::kNone;
-  auto engine = Engine::Open(eo, &store);
+  StorageOptions log_options = config->storage;
+  log_options.data_dir = data_dir;
+  auto log = OpenEventLog(log_options);
+  if (!log.ok()) {
+    std::fprintf(stderr, "e2e_preload: %s\n", log.status().ToString().c_str());
+    return 1;
+  }
+  auto engine = Engine::Open(eo, &store, log->get());
   if (!engine.ok()) {
     std::fprintf(stderr, "e2e_preload: %s\n", engine.status().ToString().c_str());
     return 1;

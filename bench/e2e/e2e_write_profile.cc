@@ -1,21 +1,21 @@
-// e2e_write_profile: measures what the engine writes to RocksDB per event for the load the
-// e2e benchmark sends — the parameters of the RocksDB ceiling phase. It runs the real
-// Engine (options from the same TOML as `serve`) on a RocksDbStore wrapped in a
-// CountingStore (counting_store.h) and feeds it, in-process, the exact event stream
-// `ordersync loadgen` sends (ProducerStream, adapters/producer/producer_stream.h: same
-// seeds, producers, duplicate and disorder shares; no malformed frames, as run_e2e runs
-// loadgen with --malformed 0). The ERP dispatcher is not run; its writes are known exactly: one
-// outbox Delete per command it posts and, with the journal on, one journal Put (the
-// ERP's answer) per command (adapters/erp/outbox_dispatcher.cc), added as
-// "dispatcher_deletes" and "dispatcher_journal_puts" (sized like the engine's journal
-// entries).
+// e2e_write_profile: measures what the engine writes per event for the load the e2e
+// benchmark sends — its RocksDB checkpoint writes (the parameters of the RocksDB ceiling
+// phase) and its event-log bytes. It runs the real Engine (options from the same TOML as
+// `serve`) on a RocksDbStore wrapped in a CountingStore (counting_store.h) and the real
+// event log, and feeds it, in-process, the exact event stream `ordersync loadgen` sends
+// (ProducerStream, adapters/producer/producer_stream.h: same seeds, producers, duplicate
+// and disorder shares; no malformed frames, as run_e2e runs loadgen with --malformed 0).
+// The ERP side is modelled as an ERP that posts every command at once: a listener answers
+// each command handed over with a Posted note (Engine::SubmitNotes), as the dispatcher
+// does, so acknowledged commands leave the outbox before a checkpoint writes them. The
+// dispatcher itself writes nothing per command any more (dispatcher_* fields are 0).
 //
-// Output (stdout, one JSON object): events, commands, group_commits, per table
-// {puts, deletes, key_bytes, value_bytes} per event, and the totals writes_per_event
-// (engine puts + deletes + dispatcher deletes) and key/value bytes per write.
+// Output (stdout, one JSON object): events, commands, group_commits, checkpoints, per
+// table {puts, deletes, key_bytes, value_bytes} per event, the totals writes_per_event
+// and key/value bytes per write, and log_bytes_per_event.
 //
-// Batching matters: an order touched by several events of one group commit is written
-// once, so --events-per-commit makes the group commits about as large as serve's were.
+// Batching matters: an order touched by several events between two checkpoints is
+// written once; --events-per-commit makes the group commits about as large as serve's.
 //
 // Usage: e2e_write_profile --config serve.toml --data-dir DIR [--events N] [--producers P]
 //          [--seed S] [--events-per-commit E]
@@ -35,7 +35,9 @@
 #include "adapters/producer/producer_stream.h"
 #include "bench/e2e/bench_setup.h"
 #include "bench/e2e/counting_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
+#include "erp_generated.h"
 
 namespace ordersync::bench {
 namespace {
@@ -44,6 +46,35 @@ class Sink final : public ResultSink {
  public:
   void OnEventResult(uint64_t, const EventReport&) override { done.fetch_add(1, std::memory_order_release); }
   std::atomic<uint64_t> done{0};
+};
+
+// An ERP that posts every command as soon as it is handed over.
+class PostingErp final : public OutboxListener {
+ public:
+  void OnCommandsDurable(std::vector<DurableCommand>& commands) override {
+    std::vector<CommandNote> notes;
+    notes.reserve(commands.size());
+    for (const DurableCommand& c : commands) {
+      const ErpCommand* cmd = GetErpCommand(c.bytes->data());
+      CommandNote n;
+      n.partition = c.partition;
+      n.outbox_seq = c.outbox_seq;
+      n.removes_command = true;
+      n.journal_kind = storage::JournalKind::CommandAcked;
+      n.attempts = 1;
+      n.order_cmd_seq = cmd->order_cmd_seq();
+      n.command_kind = static_cast<uint8_t>(cmd->kind());
+      n.order_id = cmd->order_id()->str();
+      n.command_id = cmd->command_id()->str();
+      n.target = cmd->target() != nullptr ? cmd->target()->str() : "";
+      n.outcome = "Posted";
+      notes.push_back(std::move(n));
+    }
+    commands.clear();
+    Engine* engine = engine_.load(std::memory_order_acquire);
+    if (engine != nullptr) engine->SubmitNotes(std::move(notes)).PermitUncheckedError();
+  }
+  std::atomic<Engine*> engine_{nullptr};
 };
 
 int Main(int argc, char** argv) {
@@ -80,11 +111,20 @@ int Main(int argc, char** argv) {
     eo.max_batch_events = events_per_commit;
     eo.group_commit_window_us = 200'000;
   }
-  auto engine = Engine::Open(eo, &store);
+  StorageOptions log_options = config->storage;
+  log_options.data_dir = data_dir;
+  auto log = OpenEventLog(log_options);
+  if (!log.ok()) {
+    std::fprintf(stderr, "e2e_write_profile: %s\n", log.status().ToString().c_str());
+    return 1;
+  }
+  PostingErp erp;
+  auto engine = Engine::Open(eo, &store, log->get(), SystemClock::Default(), &erp);
   if (!engine.ok()) {
     std::fprintf(stderr, "e2e_write_profile: %s\n", engine.status().ToString().c_str());
     return 1;
   }
+  erp.engine_.store(engine->get(), std::memory_order_release);
   std::vector<ProducerStream> streams;
   for (uint32_t i = 0; i < producers; ++i) streams.emplace_back(so, i);
   Sink sink;
@@ -99,6 +139,9 @@ int Main(int argc, char** argv) {
     }
   }
   while (sink.done.load(std::memory_order_acquire) < sent) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Let the last answers reach the log before the final checkpoint.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  erp.engine_.store(nullptr, std::memory_order_release);
   (*engine)->Stop();
   const EngineStats stats = (*engine)->Stats();
   const WriteCounts counts = store.Totals();
@@ -119,35 +162,25 @@ int Main(int argc, char** argv) {
     key_bytes += t.key_bytes;
     value_bytes += t.value_bytes;
   }
-  // The dispatcher deletes each posted command's outbox entry (same key as its put).
-  const TableWrites& outbox = counts[static_cast<size_t>(Table::kOutbox)];
-  const uint64_t dispatcher_deletes = outbox.puts;
-  const double outbox_key = outbox.puts ? static_cast<double>(outbox.key_bytes) / outbox.puts : 0;
-  const uint64_t dispatcher_journal_puts = config->engine.journal ? outbox.puts : 0;
-  const TableWrites& journal = counts[static_cast<size_t>(Table::kJournal)];
-  const double journal_key = journal.puts ? static_cast<double>(journal.key_bytes) / journal.puts : 0;
-  const double journal_value = journal.puts ? static_cast<double>(journal.value_bytes) / journal.puts : 0;
-  const uint64_t all_ops = ops + dispatcher_deletes + dispatcher_journal_puts;
-  const double dispatcher_bytes =
-      dispatcher_deletes * outbox_key + dispatcher_journal_puts * (journal_key + journal_value);
   nlohmann::json out = {
       {"events", sent},
       {"commands", stats.commands_emitted},
       {"group_commits", stats.batches_committed},
       {"events_per_group_commit", stats.batches_committed ? n / stats.batches_committed : 0.0},
+      {"checkpoints", stats.checkpoints},
       {"tables", tables},
-      {"dispatcher_deletes_per_event", dispatcher_deletes / n},
-      {"dispatcher_journal_puts_per_event", dispatcher_journal_puts / n},
-      {"dispatcher_key_bytes", outbox_key},
-      {"writes_per_event", all_ops / n},
+      {"dispatcher_deletes_per_event", 0.0},
+      {"dispatcher_journal_puts_per_event", 0.0},
+      {"dispatcher_key_bytes", 0.0},
+      {"writes_per_event", ops / n},
       {"engine_writes_per_event", ops / n},
-      {"key_bytes_per_write",
-       (key_bytes + dispatcher_deletes * outbox_key + dispatcher_journal_puts * journal_key) /
-           static_cast<double>(all_ops)},
+      {"key_bytes_per_write", ops ? static_cast<double>(key_bytes) / static_cast<double>(ops) : 0.0},
       {"value_bytes_per_put", puts ? static_cast<double>(value_bytes) / puts : 0.0},
-      {"bytes_per_write", (key_bytes + value_bytes + dispatcher_bytes) / static_cast<double>(all_ops)}};
+      {"bytes_per_write", ops ? static_cast<double>(key_bytes + value_bytes) / static_cast<double>(ops) : 0.0},
+      {"log_bytes_per_event", static_cast<double>(stats.log_bytes) / n}};
   std::printf("%s\n", out.dump().c_str());
   engine->reset();
+  log->reset();
   rocks.reset();
   std::filesystem::remove_all(data_dir);
   return 0;

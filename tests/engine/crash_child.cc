@@ -3,7 +3,14 @@
 // writes "<index> <outcome>\n" to stdout (one write(2) each, so a SIGKILL never leaves a
 // half line that claims more than was acknowledged). Prints "DONE" when all are acked.
 //
-// Usage: engine_crash_child DIR SEED ORDERS START
+// Optional: CHECKPOINT_EVENTS (engine.checkpoint_interval_events; default the test
+// options'), DURABILITY ("wal" or "fsync") and SYNC_TRACE, a file that gets one line
+// "<log file> <durable bytes>" per fdatasync of the event log (the "log.after_sync"
+// failpoint), for the power-loss test. Failpoints to crash at come from the environment
+// (ORDERSYNC_FAILPOINTS, engine/failpoint.h).
+//
+// Usage: engine_crash_child DIR SEED ORDERS START [CHECKPOINT_EVENTS [DURABILITY [SYNC_TRACE]]]
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,7 +20,9 @@
 
 #include "adapters/producer/lifecycle_generator.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
+#include "engine/failpoint.h"
 #include "tests/support/engine_harness.h"
 
 namespace {
@@ -35,9 +44,22 @@ class StdoutSink final : public ordersync::ResultSink {
 
 int main(int argc, char** argv) {
   using namespace ordersync;
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s DIR SEED ORDERS START\n", argv[0]);
+  if (argc < 5 || argc > 8) {
+    std::fprintf(stderr, "usage: %s DIR SEED ORDERS START [CHECKPOINT_EVENTS [DURABILITY [SYNC_TRACE]]]\n", argv[0]);
     return 2;
+  }
+  EngineOptions options = testing::TestEngineOptions();
+  if (argc > 5) options.checkpoint_interval_events = static_cast<uint32_t>(std::strtoul(argv[5], nullptr, 10));
+  if (argc > 6 && std::string(argv[6]) == "fsync") options.durability = Durability::kFsync;
+  if (argc > 7) {
+    // Appends are O_APPEND writes of whole lines: a SIGKILL leaves no half line.
+    const int trace = ::open(argv[7], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (trace < 0) return 1;
+    Failpoints::Arm("log.after_sync", [trace](void* arg) {
+      const auto* synced = static_cast<const LogSynced*>(arg);
+      const std::string line = std::string(synced->path) + " " + std::to_string(synced->durable_bytes) + "\n";
+      if (::write(trace, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::abort();
+    });
   }
   const std::string dir = argv[1];
   const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
@@ -55,7 +77,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto engine = Engine::Open(testing::TestEngineOptions(), store->get());
+  auto log = OpenEventLog(so);
+  if (!log.ok()) {
+    std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
+    return 1;
+  }
+  auto engine = Engine::Open(options, store->get(), log->get());
   if (!engine.ok()) {
     std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
     return 1;

@@ -28,6 +28,7 @@
 #include "adapters/erp/outbox_dispatcher.h"
 #include "adapters/producer/milestone_builder.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 #include "tests/erp/fanout_fixture.h"
 
@@ -112,13 +113,17 @@ int Main(int argc, char** argv) {
   d.partitions = config.engine.partitions;
   d.durability = config.engine.durability;
   d.journal = config.engine.journal;
-  d.journal_retention_s = config.engine.order_retention_s;
   auto dispatcher = OutboxDispatcher::Create(d, store->get());
   if (!dispatcher.ok()) {
     std::cerr << dispatcher.status().ToString() << "\n";
     return 1;
   }
-  auto engine = Engine::Open(config.engine, store->get(), SystemClock::Default(), dispatcher->get());
+  auto log = OpenEventLog(config.storage);
+  if (!log.ok()) {
+    std::cerr << log.status().ToString() << "\n";
+    return 1;
+  }
+  auto engine = Engine::Open(config.engine, store->get(), log->get(), SystemClock::Default(), dispatcher->get());
   if (!engine.ok()) {
     std::cerr << engine.status().ToString() << "\n";
     return 1;

@@ -62,6 +62,9 @@ void FanOut::Open() {
   auto store = RocksDbStore::Open(so);
   if (!store.ok()) throw std::runtime_error(store.status().ToString());
   store_ = std::move(store).value();
+  auto log = OpenEventLog(so);
+  if (!log.ok()) throw std::runtime_error(log.status().ToString());
+  log_ = std::move(log).value();
   DispatcherOptions d;
   d.erp.targets = {target_};
   d.erp.read_ahead_per_partition = 64;
@@ -69,7 +72,7 @@ void FanOut::Open() {
   auto dispatcher = OutboxDispatcher::Create(d, store_.get());
   if (!dispatcher.ok()) throw std::runtime_error(dispatcher.status().ToString());
   dispatcher_ = std::move(dispatcher).value();
-  auto engine = Engine::Open(engine_options_, store_.get(), SystemClock::Default(), dispatcher_.get());
+  auto engine = Engine::Open(engine_options_, store_.get(), log_.get(), SystemClock::Default(), dispatcher_.get());
   if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
   engine_ = std::move(engine).value();
   Status s = dispatcher_->Start(engine_.get());
@@ -83,6 +86,7 @@ void FanOut::Close() {
   admin_.reset();
   engine_.reset();
   dispatcher_.reset();
+  log_.reset();
   store_.reset();
 }
 

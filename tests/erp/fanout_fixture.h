@@ -18,6 +18,7 @@
 #include "adapters/erp/outbox_dispatcher.h"
 #include "adapters/producer/milestone_builder.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 #include "tests/support/engine_harness.h"
 
@@ -65,6 +66,7 @@ class FanOut {
   ErpTargetOptions target_;
   std::unique_ptr<ErpSimulator> sim_;
   std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<SegmentLog> log_;
   std::unique_ptr<OutboxDispatcher> dispatcher_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<AdminServer> admin_;

@@ -15,6 +15,7 @@
 #include "adapters/erp/outbox_dispatcher.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/producer/milestone_builder.h"
+#include "adapters/storage/segment_log.h"
 #include "tests/observability/observability_test_util.h"
 
 namespace ordersync::testing {
@@ -59,7 +60,9 @@ TEST(FanoutMetricsTest, InvoiceAckedByTheErpLandsInShipToInvoiceSeconds) {
   };
   auto dispatcher = OutboxDispatcher::Create(dopts, store->get());
   ASSERT_TRUE(dispatcher.ok()) << dispatcher.status().ToString();
-  auto engine = Engine::Open(config.engine, store->get(), SystemClock::Default(), dispatcher->get());
+  auto log = OpenEventLog(config.storage);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto engine = Engine::Open(config.engine, store->get(), log->get(), SystemClock::Default(), dispatcher->get());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   ASSERT_TRUE((*dispatcher)->Start(engine->get()).ok());
   auto obs = Observability::Start(config, engine->get(), store->get(), "fanout", SystemClock::Default(), &slo);

@@ -207,7 +207,7 @@ TEST_F(ObservabilityMetricsTest, AdminStatusCommandServesTheSameFigures) {
 TEST(StoreScannerEventLogTest, NewExceptionsAreLoggedOnceWithOrderAndCorrelationIds) {
   EngineHarness harness;
   std::ostringstream os;
-  EventLog log({"json", 0, 0}, {std::make_shared<spdlog::sinks::ostream_sink_mt>(os)});
+  EventLogger log({"json", 0, 0}, {std::make_shared<spdlog::sinks::ostream_sink_mt>(os)});
   StoreScanner scanner(&harness.store(), &harness.clock(), MetricsOptions{}, SloOptions{}, {"erp"});
   scanner.SetEventLog(&log);
   ASSERT_EQ(harness.Send(Accepted("SO-L", "l1", {{1, "SKU-1", 1}})).outcome, EventOutcome::kApplied);

@@ -33,39 +33,47 @@ class TraceCommandTest : public ::testing::Test {
 
   void Advance(int64_t seconds) { harness_.clock().Advance(seconds * kSecond); }
 
-  // What the dispatcher writes for one attempt and its answer, and the outbox delete on
-  // Posted.
+  // What the dispatcher tells the engine about one attempt (a re-send, then the ERP's
+  // answer; a Posted answer takes the command out of the outbox), as CommandNotes.
   void DispatcherAttempt(const std::string& order, const std::string& command_id, uint32_t attempt,
                          storage::JournalKind kind, std::string_view outcome, std::string_view document,
                          std::string_view message) {
     const uint32_t p = harness_.engine().PartitionFor(order);
-    auto batch = harness_.store().NewBatch();
-    JournalWriter w;
-    JournalRecord r;
-    r.kind = storage::JournalKind::CommandSent;
-    r.at_ns = harness_.clock().NowNanos();
-    r.command_id = command_id;
-    r.attempt = attempt;
-    r.target = "erp";
-    w.Append(p, order, r, r.at_ns + 3600 * kSecond, batch.get());
-    Advance(1);
-    JournalRecord a;
-    a.kind = kind;
-    a.at_ns = harness_.clock().NowNanos();
-    a.command_id = command_id;
-    a.attempt = attempt;
-    a.outcome = outcome;
-    a.erp_document_id = document;
-    a.reason = message;
-    w.Append(p, order, a, a.at_ns + 3600 * kSecond, batch.get());
-    if (outcome == "Posted") {
-      auto it = harness_.store().NewIterator(Table::kOutbox, "", "");
-      for (; it->Valid(); it->Next()) {
-        std::string v(it->value());
-        if (GetErpCommand(v.data())->command_id()->str() == command_id) batch->Delete(Table::kOutbox, it->key());
+    uint64_t outbox_seq = 0;
+    uint64_t order_cmd_seq = 0;
+    for (const OutboxCommand& c : harness_.Outbox()) {
+      if (c.command_id == command_id) {
+        outbox_seq = c.outbox_seq;
+        order_cmd_seq = c.order_cmd_seq;
       }
     }
-    ASSERT_TRUE(harness_.store().Write(batch.get(), Durability::kWal).ok());
+    if (attempt == 1) first_sent_at_ns_ = harness_.clock().NowNanos();
+    std::vector<CommandNote> notes;
+    auto note = [&](storage::JournalKind k, std::string_view o) {
+      CommandNote n;
+      n.partition = p;
+      n.outbox_seq = outbox_seq;
+      n.journal_kind = k;
+      n.at_ns = harness_.clock().NowNanos();
+      n.attempts = attempt;
+      n.first_sent_at_ns = first_sent_at_ns_;
+      n.order_cmd_seq = order_cmd_seq;
+      n.command_kind = static_cast<uint8_t>(CommandKind::CreateSalesOrder);
+      n.order_id = order;
+      n.command_id = command_id;
+      n.target = "erp";
+      n.outcome = std::string(o);
+      return n;
+    };
+    if (attempt > 1) notes.push_back(note(storage::JournalKind::CommandSent, "sent"));
+    Advance(1);
+    CommandNote answer = note(kind, outcome);
+    answer.erp_document_id = std::string(document);
+    answer.reason = std::string(message);
+    answer.removes_command = outcome == "Posted";
+    notes.push_back(std::move(answer));
+    ASSERT_TRUE(harness_.engine().SubmitNotes(std::move(notes)).ok());
+    harness_.Checkpoint();
   }
 
   // A rejected frame as the ingress quarantines it (adapters/ingress/quarantine_store.h).
@@ -107,6 +115,7 @@ class TraceCommandTest : public ::testing::Test {
   EngineHarness harness_;
   AppConfig config_;
   std::string so_id_;
+  int64_t first_sent_at_ns_ = 0;
 };
 
 TEST_F(TraceCommandTest, TextShowsDuplicateParkedEventAndRetriedCommand) {
@@ -169,7 +178,7 @@ TEST_F(TraceCommandTest, AdminTraceCommandAnswersFromTheLiveStore) {
   options.endpoint = "tcp://127.0.0.1:*";
   auto admin = AdminServer::Create(options);
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-  RegisterTraceAdminCommand(admin->get(), &harness_.store(), harness_.options().partitions);
+  RegisterTraceAdminCommand(admin->get(), &harness_.store(), &harness_.engine());
   const nlohmann::json reply =
       (*admin)->Handle({{"command", "trace"}, {"args", {{"order_id", "SO-T"}}}});
   ASSERT_TRUE(reply.value("ok", false)) << reply.dump();

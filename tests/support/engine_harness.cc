@@ -62,7 +62,10 @@ void EngineHarness::Open() {
   auto store = RocksDbStore::Open(so, [clock] { return clock->NowNanos(); });
   if (!store.ok()) throw std::runtime_error(store.status().ToString());
   store_ = std::move(store).value();
-  auto engine = Engine::Open(options_, store_.get(), &clock_);
+  auto log = OpenEventLog(so);
+  if (!log.ok()) throw std::runtime_error(log.status().ToString());
+  log_ = std::move(log).value();
+  auto engine = Engine::Open(options_, store_.get(), log_.get(), &clock_);
   if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
   engine_ = std::move(engine).value();
 }
@@ -70,6 +73,7 @@ void EngineHarness::Open() {
 void EngineHarness::Restart() {
   engine_->Stop();
   engine_.reset();
+  log_.reset();
   store_.reset();
   Open();
 }
@@ -97,7 +101,13 @@ std::vector<SentResult> EngineHarness::SendAll(const std::vector<EnvelopeSpec>& 
   return out;
 }
 
+void EngineHarness::Checkpoint() {
+  Status s = engine_->Checkpoint();
+  if (!s.ok()) throw std::runtime_error("checkpoint: " + s.ToString());
+}
+
 std::vector<OutboxCommand> EngineHarness::Outbox() {
+  Checkpoint();
   std::vector<OutboxCommand> out;
   auto it = store_->NewIterator(Table::kOutbox, "", "");
   std::string value;
@@ -132,6 +142,7 @@ std::vector<OutboxCommand> EngineHarness::OutboxOf(const std::string& order_id) 
 }
 
 std::vector<ExceptionEntry> EngineHarness::Exceptions() {
+  Checkpoint();
   std::vector<ExceptionEntry> out;
   auto it = store_->NewIterator(Table::kExceptions, "", "");
   std::string value;
@@ -145,6 +156,7 @@ std::vector<ExceptionEntry> EngineHarness::Exceptions() {
 }
 
 std::optional<OrderState> EngineHarness::Order(const std::string& order_id) {
+  Checkpoint();
   std::string key, value;
   OrderKey(&key, engine_->PartitionFor(order_id), order_id);
   if (!store_->Get(Table::kOrders, key, &value).ok()) return std::nullopt;

@@ -1,6 +1,7 @@
-// EngineHarness: a real engine on a real RocksDB store in a fresh temp directory, with a
-// ManualClock, for tests. Send() submits envelopes and waits for their durable results;
-// Outbox()/Exceptions()/Order() read back what the engine wrote, straight from the store.
+// EngineHarness: a real engine on a real RocksDB store and event log in a fresh temp
+// directory, with a ManualClock, for tests. Send() submits envelopes and waits for their
+// durable results; Outbox()/Exceptions()/Order() first make the engine checkpoint, then
+// read back what it wrote, straight from the store.
 //
 // Thread-safety: drive a harness from one test thread.
 #pragma once
@@ -14,6 +15,7 @@
 #include "adapters/producer/lifecycle_generator.h"
 #include "adapters/producer/milestone_builder.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "engine/order_state.h"
@@ -71,6 +73,8 @@ class EngineHarness {
   // Submits all, then waits for all; results in input order.
   std::vector<SentResult> SendAll(const std::vector<EnvelopeSpec>& specs);
 
+  // Makes the store show everything processed so far (Engine::Checkpoint).
+  void Checkpoint();
   std::vector<OutboxCommand> Outbox();             // every partition, key order
   std::vector<OutboxCommand> OutboxOf(const std::string& order_id);  // by order_cmd_seq
   std::vector<ExceptionEntry> Exceptions();
@@ -84,6 +88,7 @@ class EngineHarness {
   ManualClock& clock() { return clock_; }
   Engine& engine() { return *engine_; }
   RocksDbStore& store() { return *store_; }
+  SegmentLog& log() { return *log_; }
   const EngineOptions& options() const { return options_; }
 
  private:
@@ -93,6 +98,7 @@ class EngineHarness {
   TempDir dir_;
   ManualClock clock_;
   std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<SegmentLog> log_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -1,4 +1,4 @@
-#include "adapters/metrics/event_log.h"
+#include "adapters/metrics/event_logger.h"
 
 #include <chrono>
 
@@ -51,7 +51,7 @@ int64_t SteadyNs() {
 
 }  // namespace
 
-EventLog::EventLog(const EventLogOptions& options, std::vector<spdlog::sink_ptr> sinks,
+EventLogger::EventLogger(const EventLoggerOptions& options, std::vector<spdlog::sink_ptr> sinks,
                    spdlog::level::level_enum level)
     : json_(options.format == "json"),
       limiter_(options.rate_limit_per_s, options.rate_limit_burst),
@@ -62,7 +62,7 @@ EventLog::EventLog(const EventLogOptions& options, std::vector<spdlog::sink_ptr>
   logger_->set_level(level);
 }
 
-void EventLog::Log(spdlog::level::level_enum level, std::string_view kind, const EventFields& fields,
+void EventLogger::Log(spdlog::level::level_enum level, std::string_view kind, const EventFields& fields,
                    std::string_view msg) {
   if (!logger_->should_log(level)) return;
   uint64_t suppressed = 0;
@@ -101,7 +101,7 @@ void EventLog::Log(spdlog::level::level_enum level, std::string_view kind, const
   logger_->log(level, "{}", line);
 }
 
-void EventLog::WriteSuppressed(std::string_view kind, uint64_t n) {
+void EventLogger::WriteSuppressed(std::string_view kind, uint64_t n) {
   std::string line;
   const std::string msg = "suppressed " + std::to_string(n) + " '" + std::string(kind) + "' messages (log rate limit)";
   if (json_) {
@@ -116,7 +116,7 @@ void EventLog::WriteSuppressed(std::string_view kind, uint64_t n) {
   logger_->log(spdlog::level::warn, "{}", line);
 }
 
-void EventLog::FlushSuppressed() {
+void EventLogger::FlushSuppressed() {
   for (const auto& [kind, n] : limiter_.TakeSuppressed()) WriteSuppressed(kind, n);
   logger_->flush();
 }

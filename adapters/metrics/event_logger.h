@@ -1,4 +1,4 @@
-// EventLog: structured, rate-limited log lines about events, on the process's spdlog
+// EventLogger: structured, rate-limited log lines about events, on the process's spdlog
 // sinks. Every line names the event it is about (order_id, event_id, correlation_id,
 // source), in the configured format:
 //
@@ -15,7 +15,7 @@
 // rest. Components that log about events (ingress rejections, exceptions, dead letters)
 // use it instead of spdlog directly.
 //
-//   EventLog log(options, spdlog::default_logger()->sinks());
+//   EventLogger log(options, spdlog::default_logger()->sinks());
 //   log.Warn("exception", {.order_id = o, .event_id = e, .correlation_id = c}, "event excepted: {}", reason);
 //
 // Thread-safety: all methods from any thread.
@@ -34,7 +34,7 @@
 
 namespace ordersync {
 
-struct EventLogOptions {
+struct EventLoggerOptions {
   std::string format = "text";  // "text" | "json" (as log.format)
   uint32_t rate_limit_per_s = 20;
   uint32_t rate_limit_burst = 100;
@@ -48,9 +48,9 @@ struct EventFields {
   std::string_view source;
 };
 
-class EventLog {
+class EventLogger {
  public:
-  EventLog(const EventLogOptions& options, std::vector<spdlog::sink_ptr> sinks,
+  EventLogger(const EventLoggerOptions& options, std::vector<spdlog::sink_ptr> sinks,
            spdlog::level::level_enum level = spdlog::level::info);
 
   void Log(spdlog::level::level_enum level, std::string_view kind, const EventFields& fields, std::string_view msg);

@@ -1,0 +1,292 @@
+// Delivery: admitting commands into per-order sequence, sending them within each target's
+// budget, handling the ERP's answers, timeouts and retries (see dispatcher_impl.h).
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/erp/dispatcher_impl.h"
+
+namespace ordersync {
+
+void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
+  auto e = std::make_unique<Entry>();
+  e->partition = p;
+  e->pos = s.pos;
+  e->bytes = std::move(s.bytes);
+  if (!s.trusted) {
+    e->command_id = "corrupt@" + std::to_string(p) + "/" + std::to_string(s.pos);
+    e->seq = s.pos;
+    spdlog::error("erp dispatcher: unreadable command at outbox {}/{}: dead-lettered", p, s.pos);
+    WriteDeadLetter(*e, kReasonCorruptCommand, "the outbox value is not a valid ErpCommand", "", true);
+    return;
+  }
+  const ErpCommand* c = GetErpCommand(e->bytes->data());
+  e->command_id = c->command_id() != nullptr ? c->command_id()->str() : "";
+  e->order_id = c->order_id() != nullptr ? c->order_id()->str() : "";
+  e->seq = c->order_cmd_seq();
+  e->kind = c->kind();
+  e->same_day = c->priority() == Priority::SameDay;
+  const std::string target = c->target() != nullptr ? c->target()->str() : "";
+  auto ti = target_index_.find(target);
+  if (ti != target_index_.end()) e->target = ti->second;
+
+  auto block = blocks_.find(e->order_id);
+  if (block != blocks_.end()) {
+    OrderBlockRecord& b = block->second;
+    bool dead = false;
+    if (b.state == OrderBlockRecord::State::kBlocked) {
+      dead = e->seq >= b.from_seq;
+    } else if (s.pos < b.replayed_at_outbox_seq && e->seq > b.replayed_max_seq) {
+      // Issued while the order was blocked, before the replay: it must follow the
+      // replayed commands, so it waits in the dead letters behind them.
+      dead = true;
+      b.state = OrderBlockRecord::State::kBlocked;
+      b.from_seq = e->seq;
+      b.reason = std::string(kReasonBlocked);
+    }
+    if (dead) {
+      const bool review = b.needs_review || IsCompensation(e->kind);
+      if (review && !b.needs_review) b.needs_review = true;
+      WriteDeadLetter(*e, kReasonBlocked, "order blocked by " + b.blocked_by + " (" + b.reason + ")", b.blocked_by,
+                      review);
+      PutBlock(p, b);
+      if (e->target < targets_.size()) ++targets_[e->target]->counters.dead_lettered;
+      return;
+    }
+  }
+  if (ti == target_index_.end()) {
+    spdlog::error("erp dispatcher: command {} names target '{}', which is not configured: dead-lettered",
+                  e->command_id, target);
+    const bool review = IsCompensation(e->kind);
+    WriteDeadLetter(*e, kReasonUnknownTarget, "no [erp.targets." + target + "] is configured", e->command_id, review);
+    OrderBlockRecord b;
+    b.order_id = e->order_id;
+    b.from_seq = e->seq;
+    b.blocked_by = e->command_id;
+    b.reason = std::string(kReasonUnknownTarget);
+    b.at_ns = wall_->NowNanos();
+    b.needs_review = review;
+    PutBlock(p, std::move(b));
+    return;
+  }
+  Entry* raw = e.get();
+  PartitionState& ps = partitions_[p];
+  ps.window.emplace(s.pos, std::move(e));
+  ++ps.per_target[raw->target];
+  std::deque<Entry*>& order = ps.orders[raw->order_id];
+  order.push_back(raw);
+  if (order.size() == 1) MakeReady(raw);
+}
+
+void OutboxDispatcher::Impl::MakeReady(Entry* e) {
+  e->st = St::kReady;
+  ++e->gen;
+  targets_[e->target]->ready[e->same_day ? 0 : 1].push_back(Ref(e));
+}
+
+OutboxDispatcher::Impl::Entry* OutboxDispatcher::Impl::PeekReady(Target& t, int* queue) {
+  for (int q = 0; q < 2; ++q) {
+    while (!t.ready[q].empty()) {
+      const EntryRef ref = t.ready[q].front();
+      Entry* e = Resolve(ref);
+      if (e != nullptr && e->gen == ref.gen && e->st == St::kReady) {
+        *queue = q;
+        return e;
+      }
+      t.ready[q].pop_front();
+    }
+  }
+  return nullptr;
+}
+
+void OutboxDispatcher::Impl::Dispatch(Target& t, int64_t now) {
+  if (now < t.paused_until_ns) return;
+  while (t.in_flight < t.options.max_in_flight) {
+    int queue = 0;
+    Entry* e = PeekReady(t, &queue);
+    if (e == nullptr) return;
+    if (!t.breaker.AllowSend(now)) return;
+    if (!t.bucket.TryTake(now)) return;
+    t.ready[queue].pop_front();
+    if (!Send(t, e, now)) {
+      t.ready[queue].push_front(Ref(e));  // keeps its place; not an attempt
+      return;
+    }
+  }
+}
+
+bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
+  if (!t.channel->Send(e->command_id, *e->bytes)) {
+    // Not connected or the transport is full: try again after the initial backoff; each
+    // refusal counts as one failure for the circuit breaker.
+    ++t.counters.no_connection;
+    t.breaker.OnFailure(now);
+    t.paused_until_ns = now + static_cast<int64_t>(t.options.retry.initial_backoff_ms) * 1'000'000;
+    return false;
+  }
+  ++e->attempts;
+  e->last_attempt_ns = now;
+  if (e->attempts == 1) {
+    e->first_attempt_ns = now;
+    e->first_sent_wall_ns = wall_->NowNanos();
+  } else {
+    ++t.counters.retries;
+  }
+  ++t.counters.sent;
+  t.breaker.OnSend();
+  e->st = St::kInFlight;
+  ++e->gen;
+  ++t.in_flight;
+  timeouts_.push(Timer{now + static_cast<int64_t>(t.options.timeout_ms) * 1'000'000, Ref(e)});
+  by_command_[e->command_id] = Ref(e);
+  // Attempt 1 is told by the answer's note (first_sent_at_ns); only re-sends get their own.
+  if (e->attempts > 1) Note(*e, /*removes=*/false, storage::JournalKind::CommandSent, "sent", "");
+  return true;
+}
+
+void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_t now) {
+  auto it = by_command_.find(std::string(answer.command_id));
+  Entry* e = it == by_command_.end() ? nullptr : Resolve(it->second);
+  if (e == nullptr || e->command_id != answer.command_id) {
+    ++stale_acks_;  // e.g. a second answer after the command completed
+    return;
+  }
+  Target& owner = *targets_[e->target];
+  // Every answer to a sent attempt, whatever its status (and even if late: the command
+  // timed out and waits for its retry), is one post latency sample.
+  if (e->attempts > 0) post_latency_[e->target]->Record(std::max<int64_t>(0, now - e->last_attempt_ns));
+  const std::string message(answer.message);
+  switch (answer.status) {
+    case AckStatus::Posted:
+    case AckStatus::AlreadyPosted:
+      ++(answer.status == AckStatus::Posted ? owner.counters.posted : owner.counters.already_posted);
+      if (e->st == St::kInFlight) {
+        --owner.in_flight;
+        e->st = St::kWaiting;  // answered: no longer in flight
+        owner.breaker.OnSuccess(now);
+      }
+      if (options_.on_acknowledged) options_.on_acknowledged(*e->bytes, answer.status, wall_->NowNanos());
+      Note(*e, /*removes=*/true, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+           answer.erp_document_id);
+      Complete(e);
+      return;
+    case AckStatus::TransientError:
+      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+           answer.erp_document_id);
+      if (e->st != St::kInFlight) {
+        ++stale_acks_;
+        return;
+      }
+      --owner.in_flight;
+      e->st = St::kWaiting;
+      ++owner.counters.transient_errors;
+      owner.breaker.OnFailure(now);
+      Retry(e, now, "transient error: " + message);
+      return;
+    case AckStatus::Rejected:
+      if (e->st == St::kInFlight) {
+        --owner.in_flight;
+        e->st = St::kWaiting;  // answered: no longer in flight
+        owner.breaker.OnSuccess(now);  // the ERP is up; it decided
+      } else if (e->st != St::kBackoff) {
+        ++stale_acks_;
+        return;
+      }
+      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+           answer.erp_document_id);
+      ++owner.counters.rejected;
+      spdlog::debug("erp target {}: {} rejected: {}", owner.options.name, e->command_id, message);
+      DeadLetterOrder(e, kReasonRejected, message);
+      return;
+  }
+  ++stale_acks_;  // a status this build does not know
+}
+
+void OutboxDispatcher::Impl::Retry(Entry* e, int64_t now, const std::string& why) {
+  Target& t = *targets_[e->target];
+  if (t.retry.Exhausted(e->attempts, e->first_attempt_ns, now)) {
+    DeadLetterOrder(e, kReasonRetriesExhausted, why + " (gave up after " + std::to_string(e->attempts) + " attempts)");
+    return;
+  }
+  e->st = St::kBackoff;
+  ++e->gen;
+  backoffs_.push(Timer{now + t.retry.BackoffNs(e->attempts), Ref(e)});
+}
+
+void OutboxDispatcher::Impl::RemoveEntry(Entry* e) {
+  Target& t = *targets_[e->target];
+  if (e->st == St::kInFlight) {
+    --t.in_flight;
+    t.breaker.OnAbandoned();
+  }
+  auto it = by_command_.find(e->command_id);
+  if (it != by_command_.end() && it->second.partition == e->partition && it->second.pos == e->pos) {
+    by_command_.erase(it);
+  }
+  PartitionState& ps = partitions_[e->partition];
+  --ps.per_target[e->target];
+  ps.window.erase(e->pos);  // destroys e
+}
+
+void OutboxDispatcher::Impl::Complete(Entry* e) {
+  ++acknowledged_;
+  PartitionState& ps = partitions_[e->partition];
+  auto order = ps.orders.find(e->order_id);
+  RemoveEntry(e);
+  if (order == ps.orders.end()) return;
+  std::deque<Entry*>& queue = order->second;
+  queue.pop_front();  // the acknowledged command was its order's head
+  if (queue.empty()) {
+    ps.orders.erase(order);
+  } else {
+    MakeReady(queue.front());
+  }
+}
+
+void OutboxDispatcher::Impl::ProcessTimers(int64_t now) {
+  while (!timeouts_.empty() && timeouts_.top().due <= now) {
+    const EntryRef ref = timeouts_.top().ref;
+    timeouts_.pop();
+    Entry* e = Resolve(ref);
+    if (e == nullptr || e->gen != ref.gen || e->st != St::kInFlight) continue;
+    Target& t = *targets_[e->target];
+    --t.in_flight;
+    e->st = St::kWaiting;
+    ++t.counters.timeouts;
+    t.breaker.OnFailure(now);
+    Retry(e, now, "no answer within " + std::to_string(t.options.timeout_ms) + " ms");
+  }
+  while (!backoffs_.empty() && backoffs_.top().due <= now) {
+    const EntryRef ref = backoffs_.top().ref;
+    backoffs_.pop();
+    Entry* e = Resolve(ref);
+    if (e == nullptr || e->gen != ref.gen || e->st != St::kBackoff) continue;
+    MakeReady(e);
+  }
+}
+
+void OutboxDispatcher::Impl::Note(const Entry& e, bool removes, storage::JournalKind kind, std::string_view outcome,
+                                  std::string_view reason, std::string_view document) {
+  if (!removes && (!options_.journal || e.order_id.empty())) return;
+  CommandNote n;
+  n.partition = e.partition;
+  n.outbox_seq = e.pos;
+  n.removes_command = removes;
+  n.journal_kind = kind;
+  n.at_ns = wall_->NowNanos();
+  n.attempts = e.attempts;
+  n.first_sent_at_ns = e.first_sent_wall_ns;
+  n.order_cmd_seq = e.seq;
+  n.command_kind = static_cast<uint8_t>(e.kind);
+  if (options_.journal) {
+    n.order_id = e.order_id;
+    n.command_id = e.command_id;
+    n.target = e.target < targets_.size() ? targets_[e.target]->options.name : std::string();
+    n.outcome = std::string(outcome);
+    n.reason = std::string(reason);
+    n.erp_document_id = std::string(document);
+  }
+  (kind == storage::JournalKind::CommandDeadLettered ? dead_notes_ : notes_).push_back(std::move(n));
+}
+
+}  // namespace ordersync

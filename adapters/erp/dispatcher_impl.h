@@ -1,0 +1,274 @@
+// OutboxDispatcher::Impl: the dispatcher's state and thread (private to adapters/erp).
+// The public contract is in outbox_dispatcher.h; the implementation is split by job:
+//
+//   outbox_dispatcher.cc       start/stop, the loop, taking commands in, stats
+//   dispatcher_delivery.cc     per-order sequencing, sending, answers, retries, timers
+//   dispatcher_dead_letters.cc dead letters, order blocks, replay and purge
+//   dispatcher_back_pressure.cc target backlog, ingress blocking and its retry hint
+//
+// Everything here runs on the dispatcher thread, except what the comments say.
+#pragma once
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "adapters/erp/circuit_breaker.h"
+#include "adapters/erp/outbox_dispatcher.h"
+#include "adapters/erp/retry_policy.h"
+#include "adapters/erp/target_channel.h"
+#include "concurrentqueue/concurrentqueue.h"
+#include "engine/command_note.h"
+#include "engine/token_bucket.h"
+
+namespace ordersync {
+
+// Wakes the dispatcher thread from any thread: an eventfd it polls next to its channels.
+// The flag keeps a storm of wake-ups down to one write. Replay tasks post their
+// completions here too; it is shared with them so it outlives a stopped dispatcher.
+class DispatcherMailbox {
+ public:
+  struct Completion {
+    uint32_t partition;
+    Status status;
+    std::vector<ReplayedOrder> orders;
+  };
+
+  DispatcherMailbox() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~DispatcherMailbox() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int fd() const { return fd_; }
+
+  void Wake() {
+    if (!pending_.exchange(true, std::memory_order_acq_rel)) {
+      uint64_t one = 1;
+      ssize_t n = write(fd_, &one, sizeof one);
+      (void)n;  // EAGAIN only if the counter is saturated: it is readable then anyway
+    }
+  }
+  // Called by the dispatcher thread before it looks at its inputs.
+  void Drain() {
+    pending_.store(false, std::memory_order_release);
+    uint64_t value;
+    ssize_t n = read(fd_, &value, sizeof value);
+    (void)n;
+  }
+
+  void Post(Completion c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      completions_.push_back(std::move(c));
+    }
+    Wake();
+  }
+  std::vector<Completion> TakeCompletions() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(completions_, {});
+  }
+
+ private:
+  const int fd_;
+  std::atomic<bool> pending_{false};
+  std::mutex mu_;
+  std::vector<Completion> completions_;  // GUARDED_BY(mu_)
+};
+
+struct DispatcherControl {
+  enum class Kind { kReplay, kPurge } kind;
+  DeadLetterFilter filter;
+  std::promise<Result<ReplayReport>> replay;
+  std::promise<Result<PurgeReport>> purge;
+};
+
+// A replay being carried out: its request, its report so far, tasks not yet done.
+struct DispatcherActiveReplay {
+  std::shared_ptr<DispatcherControl> request;
+  ReplayReport report;
+  size_t outstanding = 0;
+};
+
+class OutboxDispatcher::Impl {
+ public:
+  Impl(const DispatcherOptions& options, StateStore* store, const Clock* wall);
+  ~Impl() { Stop(); }
+
+  Status Start(Engine* engine);
+  void Stop();
+  // Any thread (a worker's): queues the commands for the dispatcher thread.
+  void OnCommandsDurable(std::vector<DurableCommand>& commands);
+  Result<ReplayReport> Replay(const DeadLetterFilter& filter);
+  Result<PurgeReport> Purge(const DeadLetterFilter& filter);
+  DispatcherStats Stats() const;
+
+ private:
+  enum class St : uint8_t { kWaiting, kReady, kInFlight, kBackoff };
+
+  // A command the dispatcher holds (its window), from admission until it is done with.
+  struct Entry {
+    uint32_t partition = 0;
+    uint64_t pos = 0;  // outbox_seq
+    CommandBytes bytes;
+    std::string command_id;
+    std::string order_id;
+    uint64_t seq = 0;  // order_cmd_seq
+    CommandKind kind = CommandKind::CreateSalesOrder;
+    bool same_day = false;
+    uint32_t target = UINT32_MAX;  // index into targets_ once known
+    St st = St::kWaiting;
+    uint32_t gen = 0;  // bumped on every state change; stale timer/queue refs are skipped
+    uint32_t attempts = 0;
+    int64_t first_attempt_ns = 0;
+    int64_t last_attempt_ns = 0;     // steady clock: when the latest attempt was sent
+    int64_t first_sent_wall_ns = 0;  // wall clock of attempt 1, for the journal
+  };
+
+  struct EntryRef {
+    uint32_t partition;
+    uint64_t pos;
+    uint32_t gen;
+  };
+
+  struct Timer {
+    int64_t due;
+    EntryRef ref;
+    bool operator>(const Timer& o) const { return due > o.due; }
+  };
+  using TimerHeap = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
+
+  // A durable command not admitted to the window yet.
+  struct Staged {
+    uint64_t pos = 0;
+    CommandBytes bytes;
+    uint32_t target = UINT32_MAX;  // as named by the command (UINT32_MAX: unknown/corrupt)
+    bool trusted = false;          // made by this process's engine (no need to verify)
+  };
+
+  struct PartitionState {
+    uint64_t cursor = 0;  // next outbox_seq expected (everything below was taken in)
+    uint32_t paused = 0;  // replay tasks outstanding: admit nothing
+    std::deque<Staged> staged;
+    std::vector<uint32_t> staged_per_target;
+    std::map<uint64_t, std::unique_ptr<Entry>> window;
+    std::unordered_map<std::string, std::deque<Entry*>> orders;  // each in outbox order
+    std::vector<uint32_t> per_target;                           // window entries per target
+    std::vector<std::string> replayed_orders;                   // orders with a Replayed block
+  };
+
+  struct Target {
+    Target(const ErpTargetOptions& o, std::unique_ptr<TargetChannel> c, int64_t now, uint64_t seed)
+        : options(o), channel(std::move(c)), bucket(o.rate_per_s, o.burst, now), breaker(o.circuit_breaker),
+          retry(o.retry, seed) {}
+    ErpTargetOptions options;
+    std::unique_ptr<TargetChannel> channel;
+    TokenBucket bucket;
+    CircuitBreaker breaker;
+    RetryPolicy retry;
+    std::deque<EntryRef> ready[2];  // [0] SameDay, [1] Standard
+    uint32_t in_flight = 0;
+    int64_t paused_until_ns = 0;  // after "no connection"
+    bool ingress_blocked = false;
+    uint32_t retry_after_ms = 0;  // the hint the ingress gives while blocked
+    uint64_t backlog = 0;
+    TargetStats counters;
+  };
+
+  bool Enqueue(std::shared_ptr<DispatcherControl> request);
+  Entry* Resolve(const EntryRef& ref);
+  static EntryRef Ref(const Entry* e) { return EntryRef{e->partition, e->pos, e->gen}; }
+  uint32_t TargetOf(std::string_view erp_command) const;
+
+  // outbox_dispatcher.cc
+  void Run();
+  Status LoadOutbox();
+  void TakeInbox();
+  void Stage(uint32_t p, Staged s);
+  void AdmitStaged(uint32_t p);
+  void Publish(int64_t now, bool force);
+  int64_t NextWakeNs(int64_t now);
+  // dispatcher_delivery.cc
+  void Admit(uint32_t p, Staged s);
+  void MakeReady(Entry* e);
+  Entry* PeekReady(Target& t, int* queue);
+  void Dispatch(Target& t, int64_t now);
+  bool Send(Target& t, Entry* e, int64_t now);
+  void OnAnswer(Target& t, const ErpAnswer& answer, int64_t now);
+  void Retry(Entry* e, int64_t now, const std::string& why);
+  void Complete(Entry* e);
+  void RemoveEntry(Entry* e);
+  void ProcessTimers(int64_t now);
+  // Queues a note about `e` for the engine (journal-only notes only when the journal is on).
+  void Note(const Entry& e, bool removes, storage::JournalKind kind, std::string_view outcome, std::string_view reason,
+            std::string_view document = {});
+  // dispatcher_dead_letters.cc
+  void DeadLetterOrder(Entry* head, std::string_view reason, const std::string& message);
+  void WriteDeadLetter(const Entry& e, std::string_view reason, const std::string& message,
+                       const std::string& blocked_by, bool review);
+  void PutBlock(uint32_t p, OrderBlockRecord block);
+  void CleanUpReplayed(uint32_t p);
+  void HandleControl();
+  void StartReplay(std::shared_ptr<DispatcherControl> request);
+  void HandleCompletions();
+  void FinishReplay();
+  // Writes pending dead letters and blocks, then hands the notes to the engine (notes of
+  // dead letters only once those are durable).
+  void Flush();
+  // dispatcher_back_pressure.cc
+  void UpdateBackPressure(int64_t now);
+  uint32_t RetryHintMs(const Target& t, int64_t now) const;
+
+  const DispatcherOptions options_;
+  StateStore* const store_;
+  const Clock* const wall_;
+  Engine* engine_ = nullptr;
+  std::shared_ptr<DispatcherMailbox> mailbox_;
+  moodycamel::ConcurrentQueue<DurableCommand> inbox_;
+  std::vector<DurableCommand> inbox_scratch_;
+  std::vector<PartitionState> partitions_;
+  zmq::context_t ctx_{1};
+  std::vector<std::unique_ptr<Target>> targets_;
+  // Per target (index as targets_): post latency. Created with the Impl and never resized,
+  // so Stats() may read them from any thread; written by the dispatcher thread only.
+  std::vector<std::unique_ptr<StatsHistogram>> post_latency_;
+  std::unordered_map<std::string, uint32_t> target_index_;
+  std::unordered_map<std::string, OrderBlockRecord> blocks_;  // by order_id
+  std::unordered_map<std::string, EntryRef> by_command_;      // sent at least once
+  TimerHeap timeouts_;
+  TimerHeap backoffs_;
+  std::unique_ptr<StoreBatch> batch_;     // dead letters and blocks not yet written
+  std::vector<CommandNote> notes_;        // for the engine
+  std::vector<CommandNote> dead_notes_;   // for the engine once batch_ is durable
+  std::string key_;
+  uint64_t acknowledged_ = 0;
+  uint64_t stale_acks_ = 0;
+  int64_t next_back_pressure_ns_ = 0;
+  int64_t next_publish_ns_ = 0;
+
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex control_mu_;
+  bool running_ = false;                                    // GUARDED_BY(control_mu_)
+  std::deque<std::shared_ptr<DispatcherControl>> control_;  // GUARDED_BY(control_mu_)
+
+  // The replay being carried out (one control operation at a time).
+  std::optional<DispatcherActiveReplay> active_;
+
+  mutable std::mutex stats_mu_;
+  DispatcherStats published_;  // GUARDED_BY(stats_mu_)
+};
+
+}  // namespace ordersync
