@@ -158,7 +158,7 @@ Status Engine::SubmitNotes(std::vector<CommandNote>&& notes) {
   return Status::OK();
 }
 
-Status Engine::Checkpoint() {
+Status Engine::Checkpoint() const {
   std::vector<std::future<Status>> done;
   {
     // Held while requesting: Stop waits for it, so every request is answered by the

@@ -78,7 +78,7 @@ class Engine {
 
   // Cuts a checkpoint of every partition covering everything processed before the call
   // and waits until it is durable, so the StateStore shows all of it (tests, `trace`).
-  Status Checkpoint();
+  Status Checkpoint() const;
 
   // Back-pressure from the ERP side: while a target is blocked (its outbox is over its
   // high-water mark, or its circuit is open), Submit answers Busy for events whose
@@ -122,7 +122,7 @@ class Engine {
   std::atomic<uint64_t> busy_queue_full_{0};
   std::atomic<uint64_t> busy_target_blocked_{0};
   std::atomic<bool> accepting_{false};
-  std::atomic<int> submitting_{0};
+  mutable std::atomic<int> submitting_{0};
 };
 
 }  // namespace ordersync

@@ -162,6 +162,8 @@ AppConfig EveryFieldChanged() {
   c.engine.max_batch_events = 256;
   c.engine.group_commit_window_us = 250;
   c.engine.durability = Durability::kFsync;
+  c.engine.checkpoint_interval_s = 7;
+  c.engine.checkpoint_interval_events = 55555;
   c.engine.bill_on = BillOn::kDelivery;
   c.engine.order_cache_capacity = 1000;
   c.engine.dedup_cache_capacity = 2000;
@@ -181,6 +183,8 @@ AppConfig EveryFieldChanged() {
   c.storage.write_buffer_mb = 32;
   c.storage.bloom_bits_per_key = 0;
   c.storage.background_jobs = 8;
+  c.storage.log_dir = "/var/lib/ordersync-log";
+  c.storage.log_segment_mb = 16;
   c.ingress.ack_endpoint = "tcp://127.0.0.1:9100";
   c.ingress.pull_endpoint = "";
   c.ingress.io_threads = 2;

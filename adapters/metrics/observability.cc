@@ -60,6 +60,7 @@ Result<std::unique_ptr<Observability>> Observability::Start(const AppConfig& con
   }
   EventLogger* log = o->event_log_.get();
   o->scanner_.SetAfterScan([log] { log->FlushSuppressed(); });
+  if (engine != nullptr) o->scanner_.SetBeforeScan([engine] { return engine->Checkpoint(); });
   o->scanner_.SetEventLog(log);
   o->scanner_.Start();
   return o;

@@ -1,5 +1,7 @@
 #include "adapters/metrics/store_scanner.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string_view>
@@ -42,6 +44,9 @@ StoreScanner::~StoreScanner() { Stop(); }
 
 Status StoreScanner::ScanOnce() {
   std::lock_guard<std::mutex> scan_lock(scan_mu_);
+  if (before_scan_) {
+    if (Status s = before_scan_(); !s.ok()) spdlog::warn("store scan: {}", s.ToString());
+  }
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = clock_->NowNanos();
   const uint64_t cap = metrics_.scan_max_entries;

@@ -12,6 +12,9 @@
 // exception, a command in the outbox longer than slo.outbox_age_s, or a dead-lettered
 // command; each order counts once in the total and once per reason.
 //
+// The engine writes these tables at its checkpoints; serve makes each scan start with one
+// (SetBeforeScan -> Engine::Checkpoint), so a scan sees everything processed before it.
+//
 // Cost: one pass over each of those tables per interval, at most scan_max_entries
 // entries each (then `truncated` is set), plus a set of the at-risk order ids. Reads go
 // through StateStore iterators (RocksDB snapshots), concurrent with the engine's writes
@@ -90,6 +93,10 @@ class StoreScanner {
   // Runs `fn` on the scanner thread after every background scan (housekeeping such as
   // reporting suppressed log lines). REQUIRES: before Start().
   void SetAfterScan(std::function<void()> fn) { after_scan_ = std::move(fn); }
+  // Called at the start of each scan, e.g. Engine::Checkpoint so the tables show
+  // everything processed so far (the engine writes them at checkpoints). An error is
+  // logged once per scan and the scan goes on with what the store has.
+  void SetBeforeScan(std::function<Status()> fn) { before_scan_ = std::move(fn); }
   // Logs new exceptions, dead letters and rejected frames to `log`. REQUIRES: before Start().
   void SetEventLog(EventLogger* log) { event_log_ = log; }
 
@@ -110,6 +117,7 @@ class StoreScanner {
   bool stop_ = false;      // GUARDED_BY(mu_)
   std::condition_variable wake_;
   std::function<void()> after_scan_;
+  std::function<Status()> before_scan_;
   EventLogger* event_log_ = nullptr;
   // High-water marks of what was logged (times of the newest entry seen), under scan_mu_.
   bool logged_once_ = false;

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   EngineOptions options = testing::TestEngineOptions();
+  // Many small group commits, so that crashes land mid-stream with records before and after.
+  options.max_batch_events = 32;
   if (argc > 5) options.checkpoint_interval_events = static_cast<uint32_t>(std::strtoul(argv[5], nullptr, 10));
   if (argc > 6 && std::string(argv[6]) == "fsync") options.durability = Durability::kFsync;
   if (argc > 7) {

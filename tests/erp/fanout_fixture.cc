@@ -145,13 +145,20 @@ bool FanOut::WaitFor(const std::function<bool()>& done, std::chrono::millisecond
 }
 
 size_t FanOut::OutboxSize() {
+  // The outbox table shows the engine's last checkpoint: cut one first.
+  if (engine_ != nullptr) engine_->Checkpoint().PermitUncheckedError();
   size_t n = 0;
   for (auto it = store_->NewIterator(Table::kOutbox, "", ""); it->Valid(); it->Next()) ++n;
   return n;
 }
 
 bool FanOut::WaitUntilDrained(std::chrono::milliseconds timeout) {
-  return WaitFor([&] { return dispatcher_->Stats().window == 0 && OutboxSize() == 0; }, timeout);
+  return WaitFor(
+      [&] {
+        const DispatcherStats s = dispatcher_->Stats();
+        return s.window == 0 && s.unread == 0 && OutboxSize() == 0;
+      },
+      timeout);
 }
 
 std::vector<EnvelopeSpec> FeederChunk(uint64_t seed, const std::string& prefix, size_t orders, size_t chunk) {

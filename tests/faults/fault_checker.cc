@@ -55,6 +55,7 @@
 #include "engine/clock.h"
 #include "engine/event_lookup.h"
 #include "engine/flatbuffer_record.h"
+#include "engine/journal.h"
 #include "storage_generated.h"
 #include "tests/support/engine_harness.h"
 
@@ -174,7 +175,8 @@ DurableState ReadState(const std::string& data_dir) {
   std::string scratch;
   scan(Table::kJournal, [&](std::string_view, std::string_view value) {
     if (value.size() <= 8) return;
-    const auto* j = VerifiedRoot<storage::JournalEntry>(value.substr(8), &scratch);
+    const bool whole = ForEachJournalEntry(value.substr(8), [&](std::string_view entry) {
+    const auto* j = VerifiedRoot<storage::JournalEntry>(entry, &scratch);
     if (j == nullptr) Die("an unreadable journal entry");
     const bool applied = StringOf(j->outcome()) == "applied";
     switch (j->kind()) {
@@ -199,6 +201,8 @@ DurableState ReadState(const std::string& data_dir) {
       }
       default: break;
     }
+    });
+    if (!whole) Die("a truncated journal chunk");
   });
   scan(Table::kOutbox, [&](std::string_view, std::string_view) { ++s.outbox_left; });
   if (Status st = ReadQuarantineCounters(&store, &s.quarantine); !st.ok()) Die("quarantine: " + st.ToString());

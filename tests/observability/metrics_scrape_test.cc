@@ -38,6 +38,7 @@ class ObservabilityMetricsTest : public ::testing::Test {
 
   // The first outbox command of `kind` for `order`, as the dispatcher would read it.
   std::string OutboxCommandBytes(const std::string& order, CommandKind kind) {
+    harness_.Checkpoint();
     auto it = harness_.store().NewIterator(Table::kOutbox, "", "");
     for (; it->Valid(); it->Next()) {
       std::string v(it->value());
@@ -215,6 +216,7 @@ TEST(StoreScannerEventLogTest, NewExceptionsAreLoggedOnceWithOrderAndCorrelation
   EnvelopeSpec late = Reserved("SO-L", "l3", "RES-1", {{1, "SKU-1", 1}});
   late.correlation_id = "corr-l3";
   ASSERT_EQ(harness.Send(late).outcome, EventOutcome::kExcepted);
+  harness.Checkpoint();
   ASSERT_TRUE(scanner.ScanOnce().ok());  // first scan: a summary, not the backlog
   EXPECT_THAT(os.str(), HasSubstr("\"msg\":\"store scan: 1 exceptions pending, 0 dead letters, 0 quarantined frames\""));
   EXPECT_THAT(os.str(), ::testing::Not(HasSubstr("event excepted")));
@@ -223,7 +225,9 @@ TEST(StoreScannerEventLogTest, NewExceptionsAreLoggedOnceWithOrderAndCorrelation
   again.correlation_id = "corr-l4";
   harness.clock().Advance(kSecond);
   ASSERT_EQ(harness.Send(again).outcome, EventOutcome::kExcepted);
+  harness.Checkpoint();
   ASSERT_TRUE(scanner.ScanOnce().ok());
+  harness.Checkpoint();
   ASSERT_TRUE(scanner.ScanOnce().ok());  // nothing new: nothing logged twice
   const std::string out = os.str();
   EXPECT_THAT(out, HasSubstr("\"msg\":\"event excepted: business_rule at lifecycle: "));

@@ -167,6 +167,7 @@ TEST_F(TraceCommandTest, JsonCarriesTheSameTimeline) {
 TEST_F(TraceCommandTest, ShowsWhatIsStillParked) {
   ASSERT_EQ(harness_.Send(Accepted("SO-P", "p1", {{1, "SKU-1", 1}})).outcome, EventOutcome::kApplied);
   ASSERT_EQ(harness_.Send(Shipped("SO-P", "p4", "SHP-1", {{1, "SKU-1", 1}})).outcome, EventOutcome::kParked);
+  harness_.Checkpoint();  // a data dir shows the engine's last checkpoint
   std::ostringstream out, err;
   ASSERT_EQ(RunTrace(config_, {"SO-P", false, ""}, out, err), 0) << err.str();
   EXPECT_THAT(out.str(), HasSubstr("parked now\n  ShipmentDispatched p4 waiting for "));
