@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,7 +51,7 @@ def wait_for(what, condition, timeout=WAIT_S, interval=0.2):
     while time.time() < deadline:
         try:
             last = condition()
-        except (StaleElementReferenceException, OSError, ValueError) as e:
+        except (NoSuchElementException, StaleElementReferenceException, OSError, ValueError) as e:
             last = e
         if last and not isinstance(last, Exception):
             return last
@@ -78,9 +78,7 @@ def start_browser(tmp):
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--window-size=1366,900", f"--user-data-dir={tmp}/chromium"):
         options.add_argument(flag)
-    service = Service("/usr/bin/chromedriver", log_output=os.path.join(tmp, "chromedriver.log")) \
-        if "log_output" in Service.__init__.__code__.co_varnames else \
-        Service("/usr/bin/chromedriver", log_path=os.path.join(tmp, "chromedriver.log"))
+    service = Service("/usr/bin/chromedriver", log_path=os.path.join(tmp, "chromedriver.log"))
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_window_size(1366, 900)
     return driver
