@@ -65,7 +65,19 @@ AdminServer::~AdminServer() { Stop(); }
 
 void AdminServer::Register(const std::string& name, AdminCommand command) { commands_[name] = std::move(command); }
 
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const AdminCommand* AdminServer::Find(const std::string& name) const {
+  auto it = commands_.find(name);
+  return it == commands_.end() ? nullptr : &it->second;
+}
+
+bool AdminServer::TokenMatches(const std::string& given) const { return !token_.empty() && SameToken(given, token_); }
+
 nlohmann::json AdminServer::Handle(const nlohmann::json& request) {
+  std::lock_guard<std::mutex> lock(handle_mu_);
   if (!request.is_object() || !request.contains("command") || !request["command"].is_string()) {
     return {{"ok", false}, {"error", "request must be a JSON object with a \"command\" string"}};
   }
@@ -135,7 +147,7 @@ void AdminServer::Run() {
       } catch (const nlohmann::json::exception& e) {
         reply = {{"ok", false}, {"error", std::string("request is not valid JSON: ") + e.what()}};
       }
-      socket->send(zmq::buffer(reply.dump()), zmq::send_flags::none);
+      socket->send(zmq::buffer(DumpJson(reply)), zmq::send_flags::none);
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) spdlog::error("admin: {}", e.what());
     }

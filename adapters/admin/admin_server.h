@@ -15,15 +15,20 @@
 //   (*admin)->Register("dlq.list", {"list dead letters", false, [&](const json& args) {...}});
 //   (*admin)->Start();   ...   (*admin)->Stop();
 //
-// Thread-safety: Register before Start, from one thread. Handlers run one at a time on
-// the server's own thread (requests are served in order), so a handler may block (e.g.
-// waiting for a replay to be durable) but delays the requests behind it.
+// Other front ends in the process (the web console, adapters/console) run the same
+// commands through Handle(), so each operation has one implementation.
+//
+// Thread-safety: Register before Start, from one thread. Handle() may be called from any
+// thread once started; handlers run one at a time (the socket thread's requests and
+// in-process callers share one lock), so a handler may block (e.g. waiting for a replay
+// to be durable) but delays the requests behind it.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -69,6 +74,13 @@ class AdminServer {
   // Handles one request document (what the socket thread does with each message).
   nlohmann::json Handle(const nlohmann::json& request);
 
+  // The registered command `name`'s metadata, or null. REQUIRES: after Start.
+  const AdminCommand* Find(const std::string& name) const;
+  // True when a token file is configured (read at Start): mutating commands then need it.
+  bool has_token() const { return !token_.empty(); }
+  // Constant-time comparison with the configured token; false when none is configured.
+  bool TokenMatches(const std::string& given) const;
+
  private:
   explicit AdminServer(const AdminOptions& options) : options_(options) {}
   void Run();
@@ -81,6 +93,11 @@ class AdminServer {
   zmq::socket_t socket_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::mutex handle_mu_;  // one handler at a time, whoever calls Handle
 };
+
+// JSON text for a reply; invalid UTF-8 in strings (e.g. from a rejected frame) is
+// replaced instead of throwing.
+std::string DumpJson(const nlohmann::json& value);
 
 }  // namespace ordersync

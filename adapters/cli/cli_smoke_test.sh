@@ -67,8 +67,15 @@ grep -q 'engine.durability' "$tmp/err" || fail "error does not name the key: $(c
 [ $rc -eq 2 ] || fail "serve with a bad config exited $rc, want 2"
 "$bin" 2>/dev/null; rc=$?
 [ $rc -eq 2 ] || fail "no subcommand exited $rc, want 2"
-"$bin" frobnicate 2>/dev/null; rc=$?
+"$bin" frobnicate 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "unknown subcommand exited $rc, want 2"
+grep -q "unknown subcommand 'frobnicate'" "$tmp/err" || fail "unknown subcommand not named: $(cat "$tmp/err")"
+"$bin" frobnicate --help >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "unknown subcommand with --help exited $rc, want 2"
+grep -q "unknown subcommand 'frobnicate'" "$tmp/err" || fail "unknown subcommand --help: $(cat "$tmp/err")"
+[ ! -s "$tmp/out" ] || fail "unknown subcommand --help printed help: $(head -3 "$tmp/out")"
+"$bin" --config "$tmp/bad.toml" frobnicate 2>"$tmp/err"; rc=$?
+grep -q "unknown subcommand 'frobnicate'" "$tmp/err" || fail "--config FILE frobnicate: $(cat "$tmp/err")"
 set -e
 
 echo "ok"

@@ -80,7 +80,9 @@ AppConfig DemoConfig(const AppConfig& config, const std::string& data_dir, const
   c.ingress.pull_endpoint = "";
   c.ingress.curve_secret_key_file = "";  // the producers run in-process, without keys
   c.ingress.curve_authorized_keys_dir = "";
-  c.admin.endpoint = "";  // nothing to collide with a `serve` on the same host
+  // An ephemeral port: nothing to collide with a `serve` on the same host; the console
+  // runs its commands.
+  c.admin.endpoint = "tcp://127.0.0.1:*";
   c.metrics.scan_interval_s = 1;
   for (ErpTargetOptions& t : c.erp.targets) t.endpoint = erp_endpoint;
   return c;
@@ -214,6 +216,7 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
   PipelineOptions pipeline_options;
   pipeline_options.version = ORDERSYNC_VERSION;
   pipeline_options.metrics_fallback_address = "127.0.0.1:0";
+  pipeline_options.console_fallback_listen = "127.0.0.1:0";
   auto pipeline = Pipeline::Start(demo_config, pipeline_options);
   if (!pipeline.ok()) {
     std::cerr << "ordersync demo: cannot start the pipeline: " << pipeline.status().ToString() << "\n";
@@ -256,6 +259,11 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
   std::cout << "\n  metrics    " << (metrics_url.empty() ? "off" : metrics_url);
   if (!p->metrics_note().empty()) std::cout << " (" << p->metrics_note() << ")";
   if (!metrics_url.empty()) std::cout << "\n             watch it: " << cli << " status --watch --url " << metrics_url;
+  const std::string console_url = p->console() != nullptr ? p->console()->url() : "";
+  std::cout << "\n  console    " << (console_url.empty() ? "off" : console_url + (p->console()->actions_enabled()
+                                                                      ? " (open it in a browser)"
+                                                                      : " (open it in a browser; read-only)"));
+  if (!p->console_note().empty()) std::cout << " (" << p->console_note() << ")";
   std::cout << "\n\n";
   PrintProgressHeader(std::cout);
 
@@ -299,6 +307,7 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
   facts.load = load_summary;
   facts.metrics_url = metrics_url;
   facts.metrics_note = p->metrics_note();
+  facts.console_url = console_url;
   facts.linger_s = options.linger_s;
   facts.data_dir = data_dir;
   const int64_t outage_end_ns = t0_wall_ns + int64_t{sim.outage_at_s + sim.outage_for_s} * 1'000'000'000;
@@ -313,6 +322,7 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
   if (options.linger_s > 0) {
     std::cout << "\nLingering " << options.linger_s << " s (Ctrl-C ends it)";
     if (!metrics_url.empty()) std::cout << "; metrics at " << metrics_url;
+    if (!console_url.empty()) std::cout << "; console at " << console_url;
     std::cout << std::endl;
     std::this_thread::sleep_for(std::chrono::duration<double>(options.linger_s));
     p->Stop();

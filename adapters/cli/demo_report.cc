@@ -192,6 +192,11 @@ void PrintDemoSummary(const DemoFacts& f, const DemoSample& first, const DemoSam
   } else {
     out << "  metrics     not served" << (f.metrics_note.empty() ? "" : ": " + f.metrics_note) << "\n";
   }
+  if (!f.console_url.empty()) {
+    out << "  console     " << f.console_url
+        << (f.linger_s > 0 ? " (served until the linger ends)" : " was served during the run (--linger S keeps it up)")
+        << "\n";
+  }
   if (!f.sample_order.empty()) {
     out << "  an order    " << cli << " trace --data-dir " << dir << " " << ShellQuote(f.sample_order) << "\n";
   }

@@ -64,6 +64,7 @@ struct DemoFacts {
   LoadgenSummary load;
   std::string metrics_url;   // "" when no endpoint was served
   std::string metrics_note;  // why it is not at the configured address
+  std::string console_url;   // "" = not served
   double linger_s = 0;
   std::string data_dir;
   std::string sample_order;  // an order of this run with ERP postings ("" if none)

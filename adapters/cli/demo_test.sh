@@ -42,6 +42,10 @@ ooo=$(echo "$posted_line" | sed -n 's/.* and \([0-9]*\) out of order.*/\1/p')
 [ "$posted" = "$issued" ] || fail "posted $posted of $issued issued: $posted_line"
 show | grep -q 'commands (at [0-9]* s) and drained' || fail "the outbox did not drain: $out"
 
+# The console's URL is printed (header and summary).
+show | grep -q '^  console    http://127.0.0.1:[0-9]*/' || fail "no console URL in the header: $out"
+show | grep -q '^  console     http://127.0.0.1:[0-9]*/' || fail "no console URL in the summary: $out"
+
 # Malformed frames were rejected and quarantined.
 quarantined=$(show | sed -n 's/^  rejected    \([0-9]*\) malformed frames.*quarantined (\([0-9]*\) records).*/\2/p')
 [ -n "$quarantined" ] && [ "$quarantined" -gt 0 ] || fail "nothing quarantined: $(show | grep '^  rejected')"

@@ -95,6 +95,21 @@ std::string ConfigSource(const std::string& path) {
   return path.empty() ? "built-in configs/ordersync.toml" : path;
 }
 
+// The first argument that is not a global option (--config FILE, --version, --help), or
+// "" if there is none: the subcommand the user asked for.
+std::string RequestedSubcommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-c" || arg == "--config") {
+      ++i;  // its value
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    return arg;
+  }
+  return "";
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{kDescription, "ordersync"};
   app.set_version_flag("--version", ORDERSYNC_VERSION);
@@ -262,6 +277,22 @@ int Main(int argc, char** argv) {
 
   // Set after the subcommands are added: they would inherit it and repeat it in their --help.
   app.footer(kFooter);
+
+  // CLI11 would answer an unknown subcommand with "A subcommand is required" (or, with
+  // --help after it, the main help and status 0): name it instead.
+  if (const std::string wanted = RequestedSubcommand(argc, argv); !wanted.empty()) {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      found = found || sub->check_name(wanted);
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::cerr << "ordersync: unknown subcommand '" << wanted << "' (subcommands: " << known
+                << ")\nRun 'ordersync --help' for usage.\n";
+      return kUsageError;
+    }
+  }
 
   try {
     app.parse(argc, argv);

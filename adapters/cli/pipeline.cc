@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/cli/quarantine_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
 #include "adapters/metrics/dispatcher_collector.h"
@@ -81,6 +82,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
     RegisterStatusAdminCommand(admin, p->observability_.get());
     RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
+    RegisterQuarantineAdminCommands(admin, p->store_.get());
   }
   if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
@@ -105,10 +107,60 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   if (!p->observability_->url().empty()) {
     spdlog::info("metrics: {} (store scan every {} s)", p->observability_->url(), config.metrics.scan_interval_s);
   }
+  if (Status s = p->StartConsole(config, options); !s.ok()) {
+    p->Stop();
+    return s;
+  }
   return p;
 }
 
+Status Pipeline::StartConsole(const AppConfig& config, const PipelineOptions& options) {
+  if (!config.console.enabled) {
+    spdlog::info("console: off ([console] enabled = false)");
+    return Status::OK();
+  }
+  if (erp_->admin() == nullptr) {
+    console_note_ = "it runs the admin endpoint's commands, and [admin] endpoint is \"\"";
+    spdlog::warn("console: off: {}", console_note_);
+    return Status::OK();
+  }
+  ConsoleContext context;
+  context.admin = erp_->admin();
+  context.version = options.version;
+  context.figures = [slo = config.slo](const PromSamples& now, const PromSamples* before, double dt_s) {
+    return StatusJson(now, before, dt_s, slo, "console");
+  };
+  auto console = ConsoleServer::Start(config.console, context);
+  if (!console.ok() && console.status().code() == Status::Code::kIOError && !options.console_fallback_listen.empty()) {
+    ConsoleOptions fallback = config.console;
+    fallback.listen = options.console_fallback_listen;
+    console_note_ = console.status().message();
+    console = ConsoleServer::Start(fallback, context);
+    if (!console.ok()) {
+      console_note_ += "; " + console.status().message();
+      spdlog::warn("console: off: {}", console_note_);
+      return Status::OK();
+    }
+  }
+  if (!console.ok() && console.status().code() == Status::Code::kIOError) {
+    // A taken port does not stop the engine: the console is a window on it, not part of it.
+    console_note_ = console.status().message();
+    spdlog::error("console: off: {}", console_note_);
+    return Status::OK();
+  }
+  if (!console.ok()) {
+    spdlog::error("cannot start the console: {}", console.status().ToString());
+    return console.status();
+  }
+  console_ = std::move(console).value();
+  spdlog::info("console: {} ({})", console_->url(),
+               console_->actions_enabled() ? "replay/purge need the admin token"
+                                           : "read-only: replay/purge need [admin] token_file");
+  return Status::OK();
+}
+
 void Pipeline::StopIntake() {
+  if (console_ != nullptr) console_->Stop();  // before the admin commands it runs go away
   if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
   if (erp_ != nullptr) erp_->Stop();          // admin endpoint, then dispatcher: in-flight commands stay in the outbox
 }

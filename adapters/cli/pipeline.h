@@ -2,12 +2,12 @@
 // them, so `serve` and `demo` share one wiring: the RocksDB store, the event log, the SLO recorder, the
 // ERP fan-out (outbox dispatcher + admin endpoint), the engine, observability (metrics
 // endpoint, store scanner, with the dispatcher's and the ingress's collectors) and the
-// ZeroMQ ingress. Start logs each step at info level, as `serve` always did; on failure it
+// ZeroMQ ingress, and the operations console (web page on the admin commands). Start logs each step at info level, as `serve` always did; on failure it
 // logs the error ("cannot start the engine: ...") and undoes what it had started.
 //
 //   auto p = Pipeline::Start(config, {});   // store, ERP, engine, metrics, admin, ingress
 //   ...                                      // p->ingress()->ack_endpoint(), p->engine()->Stats()
-//   p->StopIntake();                         // ingress (answers what it took), then ERP
+//   p->StopIntake();                         // console, ingress (answers what it took), then ERP
 //   p->Stop();                               // metrics, then the engine drains
 //
 // Thread-safety: Start/StopIntake/Stop from one controlling thread; the accessors return
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "adapters/config/app_config.h"
+#include "adapters/console/console_server.h"
 #include "adapters/erp/erp_service.h"
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/metrics/observability.h"
@@ -36,6 +37,11 @@ struct PipelineOptions {
   // (serve); else it retries once on this address (e.g. "127.0.0.1:0", an ephemeral
   // port) and, if that fails too, runs without the endpoint (the scanner still runs).
   std::string metrics_fallback_address;
+  // Where the console goes when [console] listen cannot be bound (e.g. "127.0.0.1:0");
+  // "" = no retry. Either way, a console that cannot bind is logged as an error and the
+  // pipeline runs without it (console_note() says why): the engine does not stop for its
+  // web page. A bad or off-loopback-without-token listen address still fails Start.
+  std::string console_fallback_listen;
 };
 
 class Pipeline {
@@ -62,9 +68,15 @@ class Pipeline {
   // Why the metrics endpoint is not at [metrics] listen_address ("" when it is, or when
   // metrics are disabled): the bind error, and where it went instead.
   const std::string& metrics_note() const { return metrics_note_; }
+  // The operations console, or null when it is off ([console] enabled = false, no admin
+  // endpoint, or it could not bind and a fallback was allowed: console_note() says why).
+  ConsoleServer* console() { return console_.get(); }
+  const std::string& console_note() const { return console_note_; }
 
  private:
   Pipeline() = default;
+  // Starts the console on the admin server's commands (after the ERP fan-out started).
+  Status StartConsole(const AppConfig& config, const PipelineOptions& options);
 
   // Declared in start order; Stop() tears down in the order the header describes.
   std::unique_ptr<RocksDbStore> store_;
@@ -74,7 +86,9 @@ class Pipeline {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Observability> observability_;
   std::unique_ptr<IngressServer> ingress_;
+  std::unique_ptr<ConsoleServer> console_;
   std::string metrics_note_;
+  std::string console_note_;
 };
 
 }  // namespace ordersync

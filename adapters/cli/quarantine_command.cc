@@ -1,10 +1,12 @@
 #include "adapters/cli/quarantine_command.h"
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <vector>
 
-#include "adapters/ingress/quarantine_store.h"
+#include "adapters/admin/admin_server.h"
+#include "adapters/producer/envelope_json.h"
 #include "adapters/storage/rocksdb_store.h"
 
 namespace ordersync {
@@ -20,27 +22,6 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);  // bytes shown one by one
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Time(int64_t ns) {
   const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
   std::tm tm{};
@@ -54,19 +35,6 @@ std::string Time(int64_t ns) {
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
 
-std::string EntryJson(const QuarantineEntry& e, bool with_frame) {
-  std::string out = "{\"id\":" + std::to_string(e.id) + ",\"received_at\":" + Json(Time(e.received_at_ns)) +
-                    ",\"received_at_ns\":" + std::to_string(e.received_at_ns) + ",\"endpoint\":" + Json(e.endpoint) +
-                    ",\"reason\":" + Json(e.reason) + ",\"description\":" + Json(e.description) +
-                    ",\"routing_id_hex\":" + Json(Hex(e.routing_id)) + ",\"peer_address\":" + Json(e.peer_address) +
-                    ",\"curve_key_name\":" + Json(e.curve_key_name) + ",\"source\":" + Json(e.source) +
-                    ",\"event_id\":" + Json(e.event_id) + ",\"order_id\":" + Json(e.order_id) +
-                    ",\"frame_index\":" + std::to_string(e.frame_index) + ",\"frame_size\":" +
-                    std::to_string(e.frame_size) + ",\"frame_kept\":" + std::to_string(e.frame.size());
-  if (with_frame) out += ",\"frame_hex\":" + Json(Hex(e.frame));
-  return out + "}";
-}
-
 Result<std::unique_ptr<RocksDbStore>> OpenStore(const AppConfig& config, const QuarantineCommandOptions& options) {
   StorageOptions storage = config.storage;
   if (!options.data_dir.empty()) storage.data_dir = options.data_dir;
@@ -74,7 +42,81 @@ Result<std::unique_ptr<RocksDbStore>> OpenStore(const AppConfig& config, const Q
   return RocksDbStore::OpenReadOnly(storage);
 }
 
+// Records matching `filter` among those with id > after (oldest first), at most `limit`;
+// with `newest`, the last `limit` matches instead (newest first).
+Status SelectQuarantine(StateStore* store, const nlohmann::json& filter, std::vector<QuarantineEntry>* out) {
+  const uint64_t after = filter.value("after", uint64_t{0});
+  const size_t limit = filter.value("limit", size_t{0});
+  const bool newest = filter.value("newest", false);
+  const std::string reason = filter.value("reason", std::string());
+  const std::string source = filter.value("source", std::string());
+  const std::string order = filter.value("order", std::string());
+  const bool filtered = !reason.empty() || !source.empty() || !order.empty();
+  std::vector<QuarantineEntry> all;
+  // Unfiltered oldest-first reads stop at `limit`; anything else reads the (bounded) rest.
+  ORDERSYNC_RETURN_IF_ERROR(ListQuarantine(store, after, filtered || newest ? 0 : limit, &all));
+  for (QuarantineEntry& e : all) {
+    // "missing_field" matches "missing_field:order_id"; a producer is its source,
+    // CURVE key name or peer address.
+    if (!reason.empty() && e.reason != reason && e.reason.rfind(reason + ":", 0) != 0) continue;
+    if (!source.empty() && e.source != source && e.curve_key_name != source && e.peer_address != source) continue;
+    if (!order.empty() && e.order_id != order) continue;
+    out->push_back(std::move(e));
+  }
+  if (newest) {
+    std::reverse(out->begin(), out->end());
+  }
+  if (limit > 0 && out->size() > limit) out->resize(limit);
+  return Status::OK();
+}
+
 }  // namespace
+
+nlohmann::json QuarantineEntryJson(const QuarantineEntry& e, bool with_frame) {
+  nlohmann::json j = {{"id", e.id},
+                      {"received_at", Time(e.received_at_ns)},
+                      {"received_at_ns", e.received_at_ns},
+                      {"endpoint", e.endpoint},
+                      {"reason", e.reason},
+                      {"description", e.description},
+                      {"routing_id_hex", Hex(e.routing_id)},
+                      {"peer_address", e.peer_address},
+                      {"curve_key_name", e.curve_key_name},
+                      {"source", e.source},
+                      {"event_id", e.event_id},
+                      {"order_id", e.order_id},
+                      {"frame_index", e.frame_index},
+                      {"frame_size", e.frame_size},
+                      {"frame_kept", e.frame.size()}};
+  if (with_frame) {
+    j["frame_hex"] = Hex(e.frame);
+    j["decoded"] = DecodeEnvelopeJson(e.frame);
+  }
+  return j;
+}
+
+void RegisterQuarantineAdminCommands(AdminServer* admin, StateStore* store) {
+  admin->Register("quarantine.list",
+                  {"rejected frames (args: after, limit, newest, reason, source, order) with the counters", false,
+                   [store](const nlohmann::json& args) -> Result<nlohmann::json> {
+                     QuarantineCounters counters;
+                     std::vector<QuarantineEntry> entries;
+                     ORDERSYNC_RETURN_IF_ERROR(ReadQuarantineCounters(store, &counters));
+                     ORDERSYNC_RETURN_IF_ERROR(SelectQuarantine(store, args, &entries));
+                     nlohmann::json records = nlohmann::json::array();
+                     for (const QuarantineEntry& e : entries) records.push_back(QuarantineEntryJson(e, false));
+                     return nlohmann::json{{"count", counters.count},     {"bytes", counters.bytes},
+                                           {"dropped", counters.dropped}, {"next_id", counters.next_id},
+                                           {"records", records}};
+                   }});
+  admin->Register("quarantine.show", {"one rejected frame with its bytes (hex) and decoded fields: {\"id\": N}", false,
+                                      [store](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                        QuarantineEntry e;
+                                        ORDERSYNC_RETURN_IF_ERROR(
+                                            GetQuarantine(store, args.value("id", uint64_t{0}), &e));
+                                        return QuarantineEntryJson(e, true);
+                                      }});
+}
 
 int RunQuarantineList(const AppConfig& config, const QuarantineCommandOptions& options, std::ostream& out,
                       std::ostream& err) {
@@ -92,11 +134,15 @@ int RunQuarantineList(const AppConfig& config, const QuarantineCommandOptions& o
     return 1;
   }
   if (options.json) {
-    out << "{\"data_dir\":" << Json((*store)->data_dir()) << ",\"count\":" << counters.count
-        << ",\"bytes\":" << counters.bytes << ",\"dropped\":" << counters.dropped
-        << ",\"next_id\":" << counters.next_id << ",\"records\":[";
-    for (size_t i = 0; i < entries.size(); ++i) out << (i ? "," : "") << EntryJson(entries[i], false);
-    out << "]}\n";
+    nlohmann::json records = nlohmann::json::array();
+    for (const QuarantineEntry& e : entries) records.push_back(QuarantineEntryJson(e, false));
+    out << DumpJson({{"data_dir", (*store)->data_dir()},
+                     {"count", counters.count},
+                     {"bytes", counters.bytes},
+                     {"dropped", counters.dropped},
+                     {"next_id", counters.next_id},
+                     {"records", records}})
+        << "\n";
     return 0;
   }
   out << "quarantine of " << (*store)->data_dir() << ": " << counters.count << " records, " << counters.bytes
@@ -136,7 +182,7 @@ int RunQuarantineShow(const AppConfig& config, const QuarantineCommandOptions& o
     }
   }
   if (options.json) {
-    out << EntryJson(e, true) << "\n";
+    out << DumpJson(QuarantineEntryJson(e, true)) << "\n";
     return 0;
   }
   out << "id            " << e.id << "\n"

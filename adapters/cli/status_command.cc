@@ -40,6 +40,28 @@ double Rate(const PromSamples& now, const PromSamples* before, double dt, std::s
   return std::max(0.0, (now.Sum(name, match) - before->Sum(name, match)) / dt);
 }
 
+// Quantile q of histogram `name` over the observations made between `before` and `now`
+// (their bucket counts subtracted); NaN without `before` or without observations.
+double IntervalQuantile(const PromSamples& now, const PromSamples* before, std::string_view name, double q) {
+  if (before == nullptr) return NAN;
+  const std::string bucket = std::string(name) + "_bucket";
+  PromSamples delta;
+  for (const PromSample& s : now.samples) {
+    if (s.name != bucket) continue;
+    PromSample d = s;
+    for (const PromSample& o : before->samples) {
+      if (o.name == bucket && o.labels == s.labels) d.value -= o.value;
+    }
+    delta.samples.push_back(std::move(d));
+  }
+  if (delta.samples.empty()) return NAN;
+  double total = 0;
+  for (const PromSample& s : delta.samples) {
+    if (s.labels.count("le") && s.labels.at("le") == "+Inf") total += s.value;
+  }
+  return total > 0 ? delta.Quantile(name, q) : NAN;
+}
+
 struct Figures {
   double received_rate, applied_rate, parked_rate, excepted_rate, dup_exact_rate, dup_business_rate, busy_rate;
   double ingress_rejected_rate, ingress_throttled_rate;
@@ -49,9 +71,12 @@ struct Figures {
   double sti_p95, ots_p95, oldest_outbox;
   double max_partition_depth;
   std::string max_partition;
+  double ack_p50, ack_p99;  // over the interval between the two samples (NaN without traffic)
+  double quarantined_rate;
   struct Target {
     std::string name;
     double outbox, oldest, dlq, in_flight, circuit, sent_rate;
+    double backlog, posted_rate, rejected_rate, retries_rate;
   };
   std::vector<Target> targets;
 };
@@ -98,8 +123,16 @@ Figures Compute(const PromSamples& n, const PromSamples* b, double dt) {
                          n.Sum("ordersync_erp_dlq_depth", {m}),
                          n.Has("ordersync_erp_in_flight") ? n.Sum("ordersync_erp_in_flight", {m}) : NAN,
                          n.Has("ordersync_erp_circuit_state") ? n.Sum("ordersync_erp_circuit_state", {m}) : NAN,
-                         Rate(n, b, dt, "ordersync_erp_commands_sent_total", {m})});
+                         Rate(n, b, dt, "ordersync_erp_commands_sent_total", {m}),
+                         n.Has("ordersync_erp_backlog") ? n.Sum("ordersync_erp_backlog", {m}) : NAN,
+                         Rate(n, b, dt, "ordersync_erp_acks_total", {m, {"status", "posted"}}) +
+                             Rate(n, b, dt, "ordersync_erp_acks_total", {m, {"status", "already_posted"}}),
+                         Rate(n, b, dt, "ordersync_erp_acks_total", {m, {"status", "rejected"}}),
+                         Rate(n, b, dt, "ordersync_erp_retries_total", {m})});
   }
+  f.ack_p50 = IntervalQuantile(n, b, "ordersync_ingress_ack_latency_seconds", 0.5);
+  f.ack_p99 = IntervalQuantile(n, b, "ordersync_ingress_ack_latency_seconds", 0.99);
+  f.quarantined_rate = Rate(n, b, dt, "ordersync_ingress_quarantined_total");
   return f;
 }
 
@@ -167,27 +200,91 @@ void FormatStatus(const PromSamples& now, const PromSamples* before, double dt_s
       << Health(f.oldest_outbox, static_cast<double>(slo.outbox_age_s)) << "\n";
 }
 
+nlohmann::json StatusJson(const PromSamples& now, const PromSamples* before, double dt_s, const SloOptions& slo,
+                          const std::string& source) {
+  const Figures f = Compute(now, before, dt_s);
+  // Whole numbers as integers ("orders_at_risk":2), NaN (not measured) as null.
+  auto num = [](double v) -> nlohmann::json {
+    if (std::isnan(v)) return nullptr;
+    if (v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+    return std::stod(Fmt("%.6g", v));
+  };
+  auto health = [&](double value, double limit) -> std::string {
+    return std::isnan(value) ? "no_data" : value <= limit ? "ok" : "over_slo";
+  };
+  std::string version;
+  for (const PromSample& s : now.samples) {
+    if (s.name == "ordersync_build_info" && s.labels.count("version")) version = s.labels.at("version");
+  }
+  nlohmann::json j;
+  j["source"] = source;
+  j["version"] = version;
+  j["interval_s"] = num(before != nullptr ? dt_s : NAN);
+  j["received_per_s"] = num(f.received_rate);
+  j["applied_per_s"] = num(f.applied_rate);
+  j["parked_per_s"] = num(f.parked_rate);
+  j["excepted_per_s"] = num(f.excepted_rate);
+  j["duplicate_exact_per_s"] = num(f.dup_exact_rate);
+  j["duplicate_business_per_s"] = num(f.dup_business_rate);
+  j["busy_per_s"] = num(f.busy_rate);
+  j["rejected_per_s"] = num(now.Has("ordersync_ingress_events_rejected_total") ? f.ingress_rejected_rate : NAN);
+  j["throttled_per_s"] = num(now.Has("ordersync_ingress_events_throttled_total") ? f.ingress_throttled_rate : NAN);
+  j["ack_latency_p50_s"] = num(f.ack_p50);
+  j["ack_latency_p99_s"] = num(f.ack_p99);
+  j["queued"] = num(f.queued);
+  j["deepest_partition"] = f.max_partition.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.max_partition);
+  j["deepest_partition_depth"] = num(f.max_partition_depth);
+  j["parked"] = num(f.parked);
+  j["exceptions_pending"] = num(f.exceptions_pending);
+  nlohmann::json by_class = nlohmann::json::object();
+  for (const std::string& c : now.LabelValues("ordersync_exceptions_pending", "class")) {
+    by_class[c] = num(now.Sum("ordersync_exceptions_pending", {{"class", c}}));
+  }
+  j["exceptions_by_class"] = by_class;
+  j["quarantined"] = num(f.quarantine);
+  j["orders_at_risk"] = num(f.at_risk);
+  j["orders_at_risk_by_reason"] = {{"parked", num(f.at_risk_parked)},
+                                   {"exception", num(f.at_risk_exception)},
+                                   {"outbox", num(f.at_risk_outbox)},
+                                   {"dead_letter", num(f.at_risk_dead_letter)}};
+  j["shipments_pending_erp_posting"] = num(f.shipments_pending);
+  j["returns_awaiting_credit"] = num(f.returns_awaiting);
+  j["ship_to_invoice_p95_s"] = num(f.sti_p95);
+  j["order_to_ship_p95_s"] = num(f.ots_p95);
+  j["oldest_unposted_command_s"] = num(f.oldest_outbox);
+  j["slo"] = {{"ship_to_invoice_s", slo.ship_to_invoice_s},
+              {"order_to_ship_s", slo.order_to_ship_s},
+              {"outbox_age_s", slo.outbox_age_s},
+              {"parked_s", slo.parked_s}};
+  j["slo_health"] = {{"ship_to_invoice", health(f.sti_p95, static_cast<double>(slo.ship_to_invoice_s))},
+                     {"order_to_ship", health(f.ots_p95, static_cast<double>(slo.order_to_ship_s))},
+                     {"outbox_age", health(f.oldest_outbox, static_cast<double>(slo.outbox_age_s))}};
+  nlohmann::json targets = nlohmann::json::array();
+  double outbox = 0, dlq = 0;
+  for (const auto& t : f.targets) {
+    outbox += t.outbox;
+    dlq += t.dlq;
+    targets.push_back({{"target", t.name},
+                       {"outbox", num(t.outbox)},
+                       {"oldest_s", num(t.oldest)},
+                       {"dlq", num(t.dlq)},
+                       {"in_flight", num(t.in_flight)},
+                       {"backlog", num(t.backlog)},
+                       {"circuit", CircuitName(t.circuit) == "OPEN" ? "open" : CircuitName(t.circuit)},
+                       {"sent_per_s", num(t.sent_rate)},
+                       {"posted_per_s", num(t.posted_rate)},
+                       {"rejected_per_s", num(t.rejected_rate)},
+                       {"retries_per_s", num(t.retries_rate)}});
+  }
+  j["outbox"] = num(outbox);
+  j["dlq"] = num(dlq);
+  j["targets"] = targets;
+  return j;
+}
+
 void FormatStatusJson(const PromSamples& now, const PromSamples* before, double dt_s, const SloOptions& slo,
                       const std::string& source, std::ostream& out) {
-  const Figures f = Compute(now, before, dt_s);
-  auto num = [](double v) { return std::isnan(v) ? std::string("null") : Fmt("%.6g", v); };
-  out << "{\"source\":\"" << source << "\",\"received_per_s\":" << num(f.received_rate)
-      << ",\"applied_per_s\":" << num(f.applied_rate) << ",\"busy_per_s\":" << num(f.busy_rate)
-      << ",\"queued\":" << num(f.queued) << ",\"parked\":" << num(f.parked)
-      << ",\"exceptions_pending\":" << num(f.exceptions_pending) << ",\"orders_at_risk\":" << num(f.at_risk)
-      << ",\"shipments_pending_erp_posting\":" << num(f.shipments_pending)
-      << ",\"returns_awaiting_credit\":" << num(f.returns_awaiting)
-      << ",\"ship_to_invoice_p95_s\":" << num(f.sti_p95) << ",\"order_to_ship_p95_s\":" << num(f.ots_p95)
-      << ",\"oldest_unposted_command_s\":" << num(f.oldest_outbox)
-      << ",\"slo\":{\"ship_to_invoice_s\":" << slo.ship_to_invoice_s << ",\"order_to_ship_s\":" << slo.order_to_ship_s
-      << ",\"outbox_age_s\":" << slo.outbox_age_s << "},\"targets\":[";
-  for (size_t i = 0; i < f.targets.size(); ++i) {
-    const auto& t = f.targets[i];
-    out << (i ? "," : "") << "{\"target\":\"" << t.name << "\",\"outbox\":" << num(t.outbox)
-        << ",\"oldest_s\":" << num(t.oldest) << ",\"dlq\":" << num(t.dlq) << ",\"in_flight\":" << num(t.in_flight)
-        << ",\"circuit\":\"" << CircuitName(t.circuit) << "\"}";
-  }
-  out << "]}\n";
+  out << StatusJson(now, before, dt_s, slo, source).dump() << "\n";
 }
 
 namespace {

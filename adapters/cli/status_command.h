@@ -14,6 +14,8 @@
 #include <ostream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/config/app_config.h"
 #include "adapters/metrics/prom_text.h"
 
@@ -35,7 +37,16 @@ struct StatusOptions {
 // (`before`, `dt_s` seconds earlier; may be null). `source` names where it came from.
 void FormatStatus(const PromSamples& now, const PromSamples* before, double dt_s, const SloOptions& slo,
                   const std::string& source, std::ostream& out);
-// The same figures as one JSON object.
+// The same figures as one JSON object (StatusJson: also what the web console shows):
+//   {"source", "version", "interval_s", "received_per_s", "applied_per_s", ... rates (null
+//    without `before`), "ack_latency_p50_s", "ack_latency_p99_s" (over the interval),
+//    "queued", "parked", "exceptions_pending", "exceptions_by_class", "quarantined",
+//    "orders_at_risk", "orders_at_risk_by_reason", "outbox", "dlq", "slo", "slo_health"
+//    ({"ship_to_invoice"|"order_to_ship"|"outbox_age": "ok"|"over_slo"|"no_data"}),
+//    "targets": [{"target", "outbox", "oldest_s", "dlq", "in_flight", "backlog", "circuit"
+//    (closed|half_open|open), "sent_per_s", "posted_per_s", "rejected_per_s", "retries_per_s"}]}
+nlohmann::json StatusJson(const PromSamples& now, const PromSamples* before, double dt_s, const SloOptions& slo,
+                          const std::string& source);
 void FormatStatusJson(const PromSamples& now, const PromSamples* before, double dt_s, const SloOptions& slo,
                       const std::string& source, std::ostream& out);
 

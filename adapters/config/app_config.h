@@ -13,6 +13,7 @@
 #include <string>
 
 #include "adapters/admin/admin_options.h"
+#include "adapters/console/console_options.h"
 #include "adapters/erp/erp_options.h"
 #include "adapters/ingress/ingress_options.h"
 #include "adapters/metrics/metrics_options.h"
@@ -55,6 +56,8 @@ struct AppConfig {
   MetricsOptions metrics;
   // [slo]
   SloOptions slo;
+  // [console]
+  ConsoleOptions console;
 };
 
 }  // namespace ordersync

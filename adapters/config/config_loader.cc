@@ -138,6 +138,14 @@ void VisitAdmin(V& v, AdminOptions& o) {
 }
 
 template <typename V>
+void VisitConsole(V& v, ConsoleOptions& o) {
+  v.Bool("enabled", o.enabled);
+  v.String("listen", o.listen, StringRule::kNonEmpty);
+  v.Integer("sample_interval_s", o.sample_interval_s, 1, 60);
+  v.Integer("history_s", o.history_s, 60, 86400);
+}
+
+template <typename V>
 void VisitMetrics(V& v, MetricsOptions& o) {
   v.Bool("enabled", o.enabled);
   v.String("listen_address", o.listen_address, StringRule::kNonEmpty);
@@ -200,6 +208,7 @@ void VisitAppConfig(V& v, AppConfig& c) {
   v.Table("admin", [&](V& t) { VisitAdmin(t, c.admin); });
   v.Table("metrics", [&](V& t) { VisitMetrics(t, c.metrics); });
   v.Table("slo", [&](V& t) { VisitSlo(t, c.slo); });
+  v.Table("console", [&](V& t) { VisitConsole(t, c.console); });
 }
 
 // Replaces config->erp.targets with one default target per [erp.targets.<name>] table of

@@ -124,6 +124,10 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   }
   EXPECT_EQ(a.admin.endpoint, b.admin.endpoint);
   EXPECT_EQ(a.admin.token_file, b.admin.token_file);
+  EXPECT_EQ(a.console.enabled, b.console.enabled);
+  EXPECT_EQ(a.console.listen, b.console.listen);
+  EXPECT_EQ(a.console.sample_interval_s, b.console.sample_interval_s);
+  EXPECT_EQ(a.console.history_s, b.console.history_s);
 }
 
 // Every leaf key of a TOML document as "dotted.path" -> value text ([[arrays]] indexed).
@@ -236,6 +240,7 @@ AppConfig EveryFieldChanged() {
   }
   c.admin.endpoint = "tcp://0.0.0.0:7299";
   c.admin.token_file = "/etc/ordersync/admin.token";
+  c.console = {false, "10.0.0.5:8443", 5, 3600};
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include "adapters/erp/dlq_operations.h"
 #include "adapters/erp/exception_queue.h"
+#include "adapters/producer/envelope_json.h"
 
 namespace ordersync {
 
@@ -69,6 +70,20 @@ void RegisterErpAdminCommands(AdminServer* server, const ErpAdminContext& c) {
                                          nlohmann::json out = nlohmann::json::array();
                                          for (const auto& e : list) out.push_back(ExceptionJson(e));
                                          return nlohmann::json{{"exceptions", out}, {"count", list.size()}};
+                                       }});
+  server->Register("exceptions.show", {"one exception with its recorded envelope decoded: {\"id\": \"partition/seq\"}",
+                                       false, [c](const nlohmann::json& args) -> Result<nlohmann::json> {
+                                         ExceptionFilter filter;
+                                         filter.ids.push_back(args.value("id", std::string()));
+                                         std::vector<ExceptionInfo> list;
+                                         ORDERSYNC_RETURN_IF_ERROR(ListExceptions(c.store, filter, &list));
+                                         if (list.empty()) {
+                                           return Status::NotFound("no exception with id '" + filter.ids[0] + "'");
+                                         }
+                                         nlohmann::json out = ExceptionJson(list[0]);
+                                         out["envelope"] = DecodeEnvelopeJson(list[0].envelope);
+                                         out["envelope_size"] = list[0].envelope.size();
+                                         return out;
                                        }});
   server->Register("exceptions.replay", {"re-submit the selected exceptions' events (replay = true)", true,
                                          [c](const nlohmann::json& args) -> Result<nlohmann::json> {

@@ -5,6 +5,8 @@
 //   dlq.replay    (*)  args: filter                            -> replay report
 //   dlq.purge     (*)  args: filter                            -> purge report
 //   exceptions.list    args: {"ids","order","class","limit"}   -> {"exceptions": [...]}
+//   exceptions.show    args: {"id"}                            -> exception with "envelope"
+//                                                                 (envelope_json.h)
 //   exceptions.replay (*) args: as list, or {"all": true}      -> {"results": [...]}
 //   erp.status         -> per target: circuit, in flight, backlog, counters
 //
