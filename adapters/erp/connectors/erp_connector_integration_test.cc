@@ -174,12 +174,18 @@ TEST_F(ErpConnectorIntegrationTest, SapBatchesWithCsrfAndFindsLostPostsBeforeRet
   const auto orders = MakeOrders(40, {CommandKind::CreateSalesOrder, CommandKind::PostGoodsIssue,
                                       CommandKind::CreateInvoice, CommandKind::CreateCreditMemo,
                                       CommandKind::PostInventoryAdjustment});
+  std::thread storm;
   DriveResult r = DriveOrders(c->get(), orders, 90, [&](size_t done) {
     if (done == 30) (*sim)->ExpireCsrfTokens();
-    if (done == 60) (*sim)->ForceStorm(true);
-    if (done == 61) (*sim)->ForceStorm(false);
+    if (done == 60) {  // a 429 + Retry-After storm for 1.5 s
+      (*sim)->ForceStorm(true);
+      storm = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        (*sim)->ForceStorm(false);
+      });
+    }
   });
-  (*sim)->ForceStorm(false);
+  if (storm.joinable()) storm.join();
   ExpectAllAcknowledged(r, orders);
   ExpectEachPostedOnce(**sim, orders);
   const ErpConnectorStats s = (*c)->Stats();

@@ -1,5 +1,9 @@
 // Pure parts of the connectors: $batch codecs, JWT signing/verification, secret files,
 // each dialect's mapping table against ErpKindSupports, references, Post's refusals.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <gtest/gtest.h>
 
 #include "adapters/erp/connectors/connector_test_util.h"
@@ -144,7 +148,16 @@ TEST(ErpConnectorTest, StopEndsEveryAcceptedAttempt) {
   ErpTargetOptions t;
   t.kind = "webhook";
   t.timeout_ms = 60000;
-  t.http.transport.base_url = "https://192.0.2.1:9/hook";  // never answers (TEST-NET); stopped first
+  // A loopback listener that never accepts: the TLS handshake waits; stopped first.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  t.http.transport.base_url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook";
   t.http.transport.connect_timeout_ms = 60000;
   auto c = CreateErpConnector(t);
   ASSERT_TRUE(c.ok());
@@ -157,6 +170,7 @@ TEST(ErpConnectorTest, StopEndsEveryAcceptedAttempt) {
   EXPECT_EQ(out[0].tag, 7u);
   EXPECT_EQ(out[0].failure, ErpFailureClass::kShutdown);
   EXPECT_EQ((*c)->in_flight(), 0u);
+  ::close(listener);
 }
 
 }  // namespace
