@@ -297,6 +297,9 @@ Status ValidateHttpTargets(const AppConfig& c, const std::string& in) {
     const std::optional<ErpKind> kind = ErpKindFromName(t.kind);
     if (!kind || !IsHttpErpKind(*kind)) continue;
     const std::string key = "erp.targets." + t.name;
+    if (t.http.transport.base_url.empty()) {
+      return Status::InvalidArgument(key + ".http.base_url: required for kind \"" + t.kind + "\"" + in);
+    }
     const HttpAuthOptions& a = t.http.auth;
     auto need = [&](const std::string& field, const std::string& value) -> Status {
       if (!value.empty()) return Status::OK();

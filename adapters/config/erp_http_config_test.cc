@@ -66,9 +66,9 @@ TEST(ErpHttpConfigTest, KindTheErpCannotTakeIsAnErrorNamingKindAndFix) {
 
 TEST(ErpHttpConfigTest, HttpKeysOnZmqTargetAndMissingPiecesAreErrors) {
   EXPECT_THAT(LoadError("[erp.targets.erp]\nendpoint = \"tcp://x:1\"\n[erp.targets.erp.http]\nbase_url = \"https://x\"\n"),
-              HasSubstr("unknown key 'erp.targets.erp.http'"));
+              HasSubstr("unknown table 'erp.targets.erp.http'"));
   EXPECT_THAT(LoadError("[routing]\ndefault_target = \"w\"\n[erp.targets.w]\nkind = \"webhook\"\n"),
-              HasSubstr("erp.targets.w.http: missing required key 'base_url'"));
+              HasSubstr("erp.targets.w.http.base_url: required for kind \"webhook\""));
   EXPECT_THAT(LoadError("[routing]\ndefault_target = \"w\"\n[erp.targets.w]\nkind = \"webhook\"\n"
                         "[erp.targets.w.http]\nbase_url = \"https://x\"\n[erp.targets.w.auth]\nmethod = \"oauth2_jwt\"\n"),
               HasSubstr("erp.targets.w.auth.token_url: required by method \"oauth2_jwt\""));
