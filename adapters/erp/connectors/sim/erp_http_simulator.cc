@@ -104,6 +104,7 @@ Status ErpHttpSimulator::Impl::Start() {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_keep_alive_max_count(100000);
   server_->set_keep_alive_timeout(2);
+  server_->set_tcp_nodelay(true);  // headers and body go in two writes: no Nagle + delayed-ACK stall
   server_->set_read_timeout(5, 0);
   server_->set_payload_max_length(64 * 1024 * 1024);
   auto handler = [this](const httplib::Request& hr, httplib::Response& res) {
