@@ -11,12 +11,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include "adapters/erp/connectors/sim/erp_http_simulator.h"
 #include "adapters/erp/erp_simulator.h"
 
 namespace ordersync {
 
 struct ErpSimCommandOptions {
   ErpSimOptions sim;
+  // --api netsuite|sap_s4|d365_bc|oracle_fusion|webhook: serve that ERP's HTTP API
+  // (adapters/erp/connectors/sim/erp_http_simulator.h) instead of the ZeroMQ ROUTER; the
+  // fault flags above apply to it as well. "zmq" (default): today's simulator.
+  std::string api = "zmq";
+  ErpHttpSimOptions http;
+  std::string password_file, client_secret_file, jwt_public_key_file;
   std::string summary_path;
   int report_every_s = 5;
 };

@@ -16,6 +16,8 @@
 #include "adapters/config/option_names.h"
 #include "adapters/config/table_reader.h"
 #include "adapters/config/table_writer.h"
+#include "adapters/erp/connectors/erp_kind.h"
+#include "engine/router.h"
 
 namespace ordersync {
 namespace {
@@ -92,9 +94,72 @@ void VisitLog(V& v, LogOptions& o) {
   v.Integer("rate_limit_burst", o.rate_limit_burst, 0, 1000000);
 }
 
+// [erp.targets.<name>.http], .auth, .document and [[...companies]]: HTTP kinds only (a
+// zmq target with these tables is an error: unknown key).
+template <typename V>
+void VisitHttpTarget(V& v, HttpTargetOptions& o) {
+  v.Table("http", [&](V& t) {
+    HttpTransportOptions& x = o.transport;
+    t.String("base_url", x.base_url, StringRule::kRequired);
+    t.String("ca_file", x.ca_file);
+    t.String("client_cert_file", x.client_cert_file);
+    t.String("client_key_file", x.client_key_file);
+    t.Integer("connect_timeout_ms", x.connect_timeout_ms, 1, 600 * 1000);
+    t.Integer("max_requests", x.max_requests, 1, 1024);
+    t.Bool("http2", x.http2);
+    t.Integer("batch_size", x.batch_size, 1, 1000);
+    t.Integer("batch_linger_ms", x.batch_linger_ms, 0, 10 * 1000);
+    t.Integer("max_retry_after_ms", x.max_retry_after_ms, 1, 3600 * 1000);
+  });
+  v.Table("auth", [&](V& t) {
+    HttpAuthOptions& a = o.auth;
+    t.OneOf("method", a.method, kHttpAuthMethodNames);
+    t.String("username", a.username);
+    t.String("password_file", a.password_file);
+    t.String("token_url", a.token_url);
+    t.String("client_id", a.client_id);
+    t.String("client_secret_file", a.client_secret_file);
+    t.String("private_key_file", a.private_key_file);
+    t.OneOf("jwt_algorithm", a.jwt_algorithm, kJwtAlgorithmNames);
+    t.String("jwt_key_id", a.jwt_key_id);
+    t.String("jwt_x5t", a.jwt_x5t);
+    t.String("scope", a.scope);
+    t.Integer("refresh_before_expiry_s", a.refresh_before_expiry_s, 0, 24 * 3600);
+  });
+  v.Table("document", [&](V& t) {
+    ErpDocumentOptions& d = o.document;
+    t.String("sales_organization", d.sales_organization);
+    t.String("distribution_channel", d.distribution_channel);
+    t.String("division", d.division);
+    t.String("sales_order_type", d.sales_order_type);
+    t.String("billing_type", d.billing_type);
+    t.String("credit_memo_request_type", d.credit_memo_request_type);
+    t.String("reference_field", d.reference_field, StringRule::kNonEmpty);
+    t.String("plant", d.plant);
+    t.String("storage_location", d.storage_location);
+    t.String("subsidiary", d.subsidiary);
+    t.String("location", d.location);
+    t.String("company_id", d.company_id);
+    t.String("business_unit", d.business_unit);
+    t.String("source_system", d.source_system);
+    t.String("transaction_source", d.transaction_source);
+    t.String("invoice_type", d.invoice_type);
+    t.String("credit_memo_type", d.credit_memo_type);
+    t.String("customer", d.customer);
+  });
+  v.TableArray("companies", o.companies, [](V& t, ErpCompanyMapping& m) {
+    t.String("company_code", m.company_code, StringRule::kRequired);
+    t.String("erp_company", m.erp_company);
+    t.String("customer", m.customer);
+    t.String("location", m.location);
+  });
+}
+
 template <typename V>
 void VisitErpTarget(V& v, ErpTargetOptions& o) {
-  v.String("endpoint", o.endpoint, StringRule::kRequired);
+  v.OneOf("kind", o.kind, kErpKindNames);
+  const bool http = o.kind != "zmq";
+  v.String("endpoint", o.endpoint, http ? StringRule::kAny : StringRule::kRequired);
   v.Integer("rate_per_s", o.rate_per_s, 1, 10 * 1000 * 1000);
   v.Integer("burst", o.burst, 1, 10 * 1000 * 1000);
   v.Integer("max_in_flight", o.max_in_flight, 1, 1000 * 1000);
@@ -116,6 +181,7 @@ void VisitErpTarget(V& v, ErpTargetOptions& o) {
     t.Integer("cooldown_ms", o.circuit_breaker.cooldown_ms, 1, 24 * 3600 * 1000);
     t.Integer("half_open_probes", o.circuit_breaker.half_open_probes, 1, 1000);
   });
+  if (http) VisitHttpTarget(v, o.http);
 }
 
 // [erp.targets] is keyed by target name. LoadConfigString fills `targets` with one entry
@@ -237,6 +303,57 @@ bool ValidTargetName(std::string_view name) {
   return true;
 }
 
+// HTTP targets: the auth method has what it needs, and every command kind the routing
+// can send to the target is one its ERP can take (erp_kind.h).
+Status ValidateHttpTargets(const AppConfig& c, const std::string& in) {
+  for (const ErpTargetOptions& t : c.erp.targets) {
+    const std::optional<ErpKind> kind = ErpKindFromName(t.kind);
+    if (!kind || !IsHttpErpKind(*kind)) continue;
+    const std::string key = "erp.targets." + t.name;
+    if (t.http.transport.base_url.empty()) {
+      return Status::InvalidArgument(key + ".http.base_url: required for kind \"" + t.kind + "\"" + in);
+    }
+    const HttpAuthOptions& a = t.http.auth;
+    auto need = [&](const std::string& field, const std::string& value) -> Status {
+      if (!value.empty()) return Status::OK();
+      return Status::InvalidArgument(key + ".auth." + field + ": required by method \"" + a.method + "\"" + in);
+    };
+    if (a.method == "basic") {
+      ORDERSYNC_RETURN_IF_ERROR(need("username", a.username));
+      ORDERSYNC_RETURN_IF_ERROR(need("password_file", a.password_file));
+    } else if (a.method == "oauth2_client_secret" || a.method == "oauth2_jwt") {
+      ORDERSYNC_RETURN_IF_ERROR(need("token_url", a.token_url));
+      ORDERSYNC_RETURN_IF_ERROR(need("client_id", a.client_id));
+      ORDERSYNC_RETURN_IF_ERROR(a.method == "oauth2_jwt" ? need("private_key_file", a.private_key_file)
+                                                         : need("client_secret_file", a.client_secret_file));
+    }
+    if ((t.http.transport.client_cert_file.empty()) != (t.http.transport.client_key_file.empty())) {
+      return Status::InvalidArgument(key + ".http: client_cert_file and client_key_file go together" + in);
+    }
+    // Every kind the routing can send here: try each rule's company code and one that no
+    // rule names, for every command kind.
+    const Router router(c.engine.routing);
+    std::vector<std::string> companies = {std::string("\x01(any other company)")};
+    for (const RouteRule& r : c.engine.routing.rules) {
+      if (r.company_code != "*") companies.push_back(r.company_code);
+    }
+    for (const EnumName<CommandKind>& k : CommandKindNames()) {
+      if (ErpKindSupports(*kind, k.value)) continue;
+      for (const std::string& company : companies) {
+        if (router.Route(company, k.value) != t.name) continue;
+        const std::string who = company[0] == '\x01' ? std::string("companies no rule names")
+                                                      : "company_code '" + company + "'";
+        return Status::InvalidArgument(key + ": routing sends " + std::string(k.name) + " commands of " + who +
+                                       " to this target, and a " + t.kind + " target cannot take " +
+                                       std::string(k.name) + " (docs/erp-connectors.md); route that kind to "
+                                       "another target with a [[routing.rules]] entry (kind = \"" +
+                                       std::string(k.name) + "\")" + in);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 // Checks across tables: every route names a defined ERP target, watermarks are ordered.
 Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
   const std::string in = " (in " + std::string(origin) + ")";
@@ -251,6 +368,7 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
                                      std::to_string(t.outbox_high_water) + in);
     }
   }
+  ORDERSYNC_RETURN_IF_ERROR(ValidateHttpTargets(c, in));
   auto undefined = [&](const std::string& key, const std::string& target) {
     return Status::InvalidArgument(key + ": ERP target '" + target + "' is not defined (no [erp.targets." +
                                    target + "] table)" + in);

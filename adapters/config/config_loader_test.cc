@@ -103,6 +103,7 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
     const ErpTargetOptions& u = b.erp.targets[i];
     SCOPED_TRACE("erp.targets." + t.name);
     EXPECT_EQ(t.name, u.name);
+    EXPECT_EQ(t.kind, u.kind);  // HTTP target fields: erp_http_config_test.cc
     EXPECT_EQ(t.endpoint, u.endpoint);
     EXPECT_EQ(t.rate_per_s, u.rate_per_s);
     EXPECT_EQ(t.burst, u.burst);
@@ -232,6 +233,8 @@ AppConfig EveryFieldChanged() {
   erp.outbox_low_water = 10;
   erp.retry = {7, 8, 150, 0, 9, 60};
   erp.circuit_breaker = {3, 0, 10, 250, 2};
+  erp.kind = "webhook";  // an HTTP kind (its own keys: erp_http_config_test.cc)
+  erp.http.transport.base_url = "https://127.0.0.1:1/hook";
   for (const char* name : {"billing-eu", "erp_main-2"}) {
     ErpTargetOptions t;
     t.name = name;

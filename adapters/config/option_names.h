@@ -37,6 +37,11 @@ inline constexpr std::array<std::string_view, 7> kLogLevelNames{
 
 inline constexpr std::array<std::string_view, 2> kLogFormatNames{"text", "json"};
 
+// [erp.targets.<name>.auth] method and jwt_algorithm (adapters/erp/connectors/).
+inline constexpr std::array<std::string_view, 4> kHttpAuthMethodNames{"none", "basic", "oauth2_client_secret",
+                                                                       "oauth2_jwt"};
+inline constexpr std::array<std::string_view, 2> kJwtAlgorithmNames{"RS256", "PS256"};
+
 // Every milestone kind a producer can send (Milestone::NONE excluded), by schema name:
 // "OrderAccepted", "InventoryReserved", ...
 std::span<const EnumName<Milestone>> MilestoneKindNames();

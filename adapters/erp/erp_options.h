@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/erp/connectors/http_target_options.h"
+
 namespace ordersync {
 
 // How a command whose attempt failed transiently (TransientError, timeout, no connection)
@@ -53,11 +55,16 @@ struct CircuitBreakerOptions {
   uint32_t half_open_probes = 1;
 };
 
-// One ERP target: an adapter behind a ZeroMQ ROUTER socket.
+// One ERP target: an adapter behind a ZeroMQ ROUTER socket (kind "zmq"), or an ERP's own
+// HTTP API (the other kinds, adapters/erp/connectors/erp_kind.h).
 struct ErpTargetOptions {
   // The target's name as used by [routing] (the TOML table name); letters, digits, '-'
   // and '_'. Default: "erp".
   std::string name = "erp";
+  // How the target is reached: "zmq" (ErpCommand/ErpAck over ZeroMQ, `endpoint`),
+  // "netsuite", "sap_s4", "d365_bc", "oracle_fusion" or "webhook" (HTTPS, `http`; see
+  // adapters/erp/connectors/erp_connector.h). Default: "zmq".
+  std::string kind = "zmq";
   // ZeroMQ endpoint of the target's ROUTER socket; the dispatcher connects a DEALER to
   // it. Default: "tcp://127.0.0.1:7200".
   std::string endpoint = "tcp://127.0.0.1:7200";
@@ -78,6 +85,8 @@ struct ErpTargetOptions {
   uint32_t outbox_low_water = 80000;
   RetryOptions retry;
   CircuitBreakerOptions circuit_breaker;
+  // HTTP kinds only: transport, auth, document fields and the company map.
+  HttpTargetOptions http;
 };
 
 struct ErpOptions {
