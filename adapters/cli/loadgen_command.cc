@@ -98,6 +98,12 @@ int RunLoadgenCommand(const AppConfig& config, LoadgenCommandOptions options, st
                   static_cast<unsigned long long>(s.batches_resent), static_cast<unsigned long long>(s.reconnects),
                   s.events_per_s, s.p50_ms, s.p99_ms, s.p999_ms, s.max_ms);
     out << line;
+    if (s.busy_retry_after.count > 0) {
+      const RetryAfterStats& r = s.busy_retry_after;
+      std::snprintf(line, sizeof(line), "  Busy hints retry_after_ms min %u  mean %.1f  max %u\n", r.min_ms,
+                    static_cast<double>(r.sum_ms) / r.count, r.max_ms);
+      out << line;
+    }
     if (!s.first_unexpected.empty()) out << "  first unexpected answer: " << s.first_unexpected << "\n";
   } else {
     std::snprintf(line, sizeof(line), "  rate       %.0f events/s sent (no acknowledgements on this endpoint)\n",

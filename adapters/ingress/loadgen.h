@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/ingress/retry_after_stats.h"
 #include "adapters/producer/lifecycle_generator.h"
 
 namespace ordersync {
@@ -90,6 +91,7 @@ struct LoadgenSummary {
   uint64_t unexpected = 0;           // a final status other than the event's kind calls for
   uint64_t unanswered = 0;           // still outstanding when the drain ended
   uint64_t busy_retries = 0, throttled_retries = 0;
+  RetryAfterStats busy_retry_after;  // the retry_after_ms hints given with the Busy answers
   uint64_t batches_sent = 0, batches_resent = 0, reconnects = 0, stale_acks = 0;
   double events_per_s = 0;           // final answers (ack) or sends (push) per second
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;  // batch ack latency
