@@ -66,10 +66,12 @@ int RunLoadgenCommand(const AppConfig& config, LoadgenCommandOptions options, st
     const double rate = p.elapsed_s > last_t ? (p.sent - last_sent) / (p.elapsed_s - last_t) : 0;
     last_sent = p.sent;
     last_t = p.elapsed_s;
-    std::snprintf(line, sizeof(line),
-                  "[%4.0fs] sent %9llu (%7.0f ev/s) answered %9llu | accepted %llu duplicate %llu rejected %llu | "
+    // Whole seconds at the default interval, tenths below it (--progress-every).
+    const int stamp = std::snprintf(line, sizeof(line), o.progress_every_s >= 1 ? "[%4.0fs]" : "[%6.1fs]", p.elapsed_s);
+    std::snprintf(line + stamp, sizeof(line) - stamp,
+                  " sent %9llu (%7.0f ev/s) answered %9llu | accepted %llu duplicate %llu rejected %llu | "
                   "retries busy %llu throttled %llu | resends %llu\n",
-                  p.elapsed_s, static_cast<unsigned long long>(p.sent), rate, static_cast<unsigned long long>(p.answered),
+                  static_cast<unsigned long long>(p.sent), rate, static_cast<unsigned long long>(p.answered),
                   static_cast<unsigned long long>(p.accepted), static_cast<unsigned long long>(p.duplicate),
                   static_cast<unsigned long long>(p.rejected), static_cast<unsigned long long>(p.busy_retries),
                   static_cast<unsigned long long>(p.throttled_retries), static_cast<unsigned long long>(p.resends));

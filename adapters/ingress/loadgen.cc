@@ -301,12 +301,14 @@ LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<voi
       running.fetch_sub(1);
     });
   }
-  auto next = start + std::chrono::seconds(1);
+  const auto every = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(std::max(0.02, o.progress_every_s)));
+  auto next = start + every;
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto now = SteadyClock::now();
     if (now < next || !progress) continue;
-    next += std::chrono::seconds(1);
+    next += every;
     LoadgenProgress p;
     p.elapsed_s = std::chrono::duration<double>(now - start).count();
     p.sent = shared.sent.load();

@@ -14,7 +14,7 @@
 //    it) and an event log of every event's final status (for bench/faults' checker).
 //
 // Run() blocks for the run's duration plus the drain of outstanding events, calling
-// `progress` about once a second from the calling thread.
+// `progress` every progress_every_s (default once a second) from the calling thread.
 //
 // Thread-safety: Run() once, from one thread; it starts `producers` threads of its own.
 #pragma once
@@ -40,6 +40,7 @@ struct LoadgenOptions {
   uint32_t window = 8;           // in-flight batches per producer
   int ack_timeout_ms = 2000;     // Lazy Pirate resend timeout
   double drain_seconds = 30;     // after generating: wait this long for outstanding acks
+  double progress_every_s = 1;   // how often Run() calls `progress` (the fault suite: 0.1)
   double exact_duplicate_share = 0.05;
   double business_duplicate_share = 0.02;
   double out_of_order_share = 0.2;
