@@ -66,10 +66,12 @@ int RunLoadgenCommand(const AppConfig& config, LoadgenCommandOptions options, st
     const double rate = p.elapsed_s > last_t ? (p.sent - last_sent) / (p.elapsed_s - last_t) : 0;
     last_sent = p.sent;
     last_t = p.elapsed_s;
-    std::snprintf(line, sizeof(line),
-                  "[%4.0fs] sent %9llu (%7.0f ev/s) answered %9llu | accepted %llu duplicate %llu rejected %llu | "
+    // Whole seconds at the default interval, tenths below it (--progress-every).
+    const int stamp = std::snprintf(line, sizeof(line), o.progress_every_s >= 1 ? "[%4.0fs]" : "[%6.1fs]", p.elapsed_s);
+    std::snprintf(line + stamp, sizeof(line) - stamp,
+                  " sent %9llu (%7.0f ev/s) answered %9llu | accepted %llu duplicate %llu rejected %llu | "
                   "retries busy %llu throttled %llu | resends %llu\n",
-                  p.elapsed_s, static_cast<unsigned long long>(p.sent), rate, static_cast<unsigned long long>(p.answered),
+                  static_cast<unsigned long long>(p.sent), rate, static_cast<unsigned long long>(p.answered),
                   static_cast<unsigned long long>(p.accepted), static_cast<unsigned long long>(p.duplicate),
                   static_cast<unsigned long long>(p.rejected), static_cast<unsigned long long>(p.busy_retries),
                   static_cast<unsigned long long>(p.throttled_retries), static_cast<unsigned long long>(p.resends));
@@ -98,6 +100,12 @@ int RunLoadgenCommand(const AppConfig& config, LoadgenCommandOptions options, st
                   static_cast<unsigned long long>(s.batches_resent), static_cast<unsigned long long>(s.reconnects),
                   s.events_per_s, s.p50_ms, s.p99_ms, s.p999_ms, s.max_ms);
     out << line;
+    if (s.busy_retry_after.count > 0) {
+      const RetryAfterStats& r = s.busy_retry_after;
+      std::snprintf(line, sizeof(line), "  Busy hints retry_after_ms min %u  mean %.1f  max %u\n", r.min_ms,
+                    static_cast<double>(r.sum_ms) / r.count, r.max_ms);
+      out << line;
+    }
     if (!s.first_unexpected.empty()) out << "  first unexpected answer: " << s.first_unexpected << "\n";
   } else {
     std::snprintf(line, sizeof(line), "  rate       %.0f events/s sent (no acknowledgements on this endpoint)\n",

@@ -268,6 +268,8 @@ int Main(int argc, char** argv) {
   loadgen->add_option("--json", loadgen_options.json_file, "Also write the summary as JSON to FILE")
       ->type_name("FILE");
   loadgen->add_flag("--quiet", loadgen_options.quiet, "No progress lines");
+  loadgen->add_option("--progress-every", lg.progress_every_s, "Seconds between progress lines")
+      ->capture_default_str()->check(CLI::Range(0.05, 3600.0));
 
   ErpSimCommandOptions erp_sim_options;
   CLI::App* erp_sim = AddErpSimSubcommand(app, &erp_sim_options);

@@ -127,7 +127,12 @@ size_t AckClient::HandleReply(const OnFinal& on_final) {
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const EventResult* r = ack->results()->Get(i);
     if (r->status() == EventStatus::Busy || r->status() == EventStatus::Throttled) {
-      ++(r->status() == EventStatus::Busy ? stats_.busy_retries : stats_.throttled_retries);
+      if (r->status() == EventStatus::Busy) {
+        ++stats_.busy_retries;
+        stats_.busy_retry_after.Record(r->retry_after_ms());
+      } else {
+        ++stats_.throttled_retries;
+      }
       retry_.emplace(now + std::chrono::milliseconds(std::max<uint32_t>(1, r->retry_after_ms())),
                      std::move(batch.events[i]));
       ++retry_count_;

@@ -30,6 +30,7 @@
 #include <zmq.hpp>
 
 #include "adapters/ingress/ack_encoder.h"
+#include "adapters/ingress/retry_after_stats.h"
 
 namespace ordersync {
 
@@ -69,6 +70,7 @@ struct AckClientStats {
   uint64_t send_timeouts = 0;      // sends refused for kSendTimeoutMs (no usable connection,
                                    // e.g. a refused CURVE handshake); resent after ack_timeout_ms
   uint64_t busy_retries = 0;       // events answered Busy, queued again
+  RetryAfterStats busy_retry_after;  // the retry_after_ms hints of those Busy answers
   uint64_t throttled_retries = 0;  // events answered Throttled, queued again
   std::vector<uint32_t> ack_latency_us;  // per acknowledged batch: last send -> ack
 };

@@ -301,12 +301,14 @@ LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<voi
       running.fetch_sub(1);
     });
   }
-  auto next = start + std::chrono::seconds(1);
+  const auto every = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(std::max(0.02, o.progress_every_s)));
+  auto next = start + every;
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto now = SteadyClock::now();
     if (now < next || !progress) continue;
-    next += std::chrono::seconds(1);
+    next += every;
     LoadgenProgress p;
     p.elapsed_s = std::chrono::duration<double>(now - start).count();
     p.sent = shared.sent.load();
@@ -339,6 +341,7 @@ LoadgenSummary RunLoadgen(const LoadgenOptions& options, const std::function<voi
     s.unanswered += r.unanswered;
     if (s.first_unexpected.empty()) s.first_unexpected = r.first_unexpected;
     s.busy_retries += r.client.busy_retries;
+    s.busy_retry_after.Merge(r.client.busy_retry_after);
     s.throttled_retries += r.client.throttled_retries;
     s.batches_sent += r.client.batches_sent;
     s.batches_resent += r.client.batches_resent;
@@ -380,7 +383,26 @@ std::string LoadgenSummaryJson(const LoadgenOptions& o, const LoadgenSummary& s)
       static_cast<unsigned long long>(s.batches_sent), static_cast<unsigned long long>(s.batches_resent),
       static_cast<unsigned long long>(s.reconnects), static_cast<unsigned long long>(s.stale_acks), s.events_per_s,
       s.p50_ms, s.p99_ms, s.p999_ms, s.max_ms);
-  return buf;
+  // The Busy answers' retry_after_ms hints: "le" maps each power-of-two bound to the
+  // hints of at most that many ms (non-empty ranges only; "inf" = above the last bound).
+  const RetryAfterStats& r = s.busy_retry_after;
+  std::string json(buf);
+  json.pop_back();  // the closing brace
+  json += ",\"busy_retry_after_ms\":{\"count\":" + std::to_string(r.count) + ",\"min\":" + std::to_string(r.min_ms) +
+          ",\"max\":" + std::to_string(r.max_ms) + ",\"mean\":";
+  std::snprintf(buf, sizeof(buf), "%.1f", r.count > 0 ? static_cast<double>(r.sum_ms) / r.count : 0.0);
+  json += buf;
+  json += ",\"le\":{";
+  bool first = true;
+  for (size_t i = 0; i < RetryAfterStats::kBuckets; ++i) {
+    if (r.buckets[i] == 0) continue;
+    const uint32_t limit = RetryAfterStats::BucketLimitMs(i);
+    json += (first ? "\"" : ",\"") + (limit == UINT32_MAX ? std::string("inf") : std::to_string(limit)) +
+            "\":" + std::to_string(r.buckets[i]);
+    first = false;
+  }
+  json += "}}}";
+  return json;
 }
 
 }  // namespace ordersync

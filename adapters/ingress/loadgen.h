@@ -14,7 +14,7 @@
 //    it) and an event log of every event's final status (for bench/faults' checker).
 //
 // Run() blocks for the run's duration plus the drain of outstanding events, calling
-// `progress` about once a second from the calling thread.
+// `progress` every progress_every_s (default once a second) from the calling thread.
 //
 // Thread-safety: Run() once, from one thread; it starts `producers` threads of its own.
 #pragma once
@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/ingress/retry_after_stats.h"
 #include "adapters/producer/lifecycle_generator.h"
 
 namespace ordersync {
@@ -39,6 +40,7 @@ struct LoadgenOptions {
   uint32_t window = 8;           // in-flight batches per producer
   int ack_timeout_ms = 2000;     // Lazy Pirate resend timeout
   double drain_seconds = 30;     // after generating: wait this long for outstanding acks
+  double progress_every_s = 1;   // how often Run() calls `progress` (the fault suite: 0.1)
   double exact_duplicate_share = 0.05;
   double business_duplicate_share = 0.02;
   double out_of_order_share = 0.2;
@@ -90,6 +92,7 @@ struct LoadgenSummary {
   uint64_t unexpected = 0;           // a final status other than the event's kind calls for
   uint64_t unanswered = 0;           // still outstanding when the drain ended
   uint64_t busy_retries = 0, throttled_retries = 0;
+  RetryAfterStats busy_retry_after;  // the retry_after_ms hints given with the Busy answers
   uint64_t batches_sent = 0, batches_resent = 0, reconnects = 0, stale_acks = 0;
   double events_per_s = 0;           // final answers (ack) or sends (push) per second
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;  // batch ack latency
