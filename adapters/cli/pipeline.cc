@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/cli/edi_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
 #include "adapters/metrics/dispatcher_collector.h"
@@ -66,7 +67,28 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     OutboxDispatcher* dispatcher = p->erp_->dispatcher();
     p->observability_->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
   }
+  // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
+  auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
+  if (!quarantine.ok()) {
+    spdlog::error("cannot open the quarantine: {}", quarantine.status().ToString());
+    p->Stop();
+    return quarantine.status();
+  }
+  p->quarantine_ = std::move(quarantine).value();
+  {
+    EdiIngressOptions edi_options = config.edi_ingress;
+    if (edi_options.outbox_dir.empty()) edi_options.functional_acks = false;  // `edi ingest` without an outbox
+    auto edi = EdiIngestor::Create(config.edi, edi_options, config.engine.validation, p->engine_.get(),
+                                   p->quarantine_.get());
+    if (!edi.ok()) {
+      spdlog::error("cannot set up the EDI ingress: {}", edi.status().ToString());
+      p->Stop();
+      return edi.status();
+    }
+    p->edi_ = std::move(edi).value();
+  }
   if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
+    RegisterEdiAdminCommand(admin, p->edi_.get());
     RegisterStatusAdminCommand(admin, p->observability_.get());
     RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_->options().partitions);
   }
@@ -75,7 +97,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     p->Stop();
     return started;
   }
-  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get());
+  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get(),
+                                      SystemClock::Default(), p->quarantine_.get());
   if (!ingress.ok()) {
     spdlog::error("cannot start the ingress: {}", ingress.status().ToString());
     p->Stop();
@@ -90,6 +113,30 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     IngressServer* in = p->ingress_.get();
     p->observability_->AddCollector(MakeIngressCollector([in] { return in->Stats(); }));
   }
+  if (config.http_ingress.enabled) {
+    auto http = HttpIngress::Start(config.http_ingress, config.ingress, config.engine.validation, p->engine_.get(),
+                                   p->quarantine_.get());
+    if (!http.ok()) {
+      spdlog::error("cannot start the HTTP ingress: {}", http.status().ToString());
+      p->Stop();
+      return http.status();
+    }
+    p->http_ = std::move(http).value();
+    spdlog::info("http ingress: {}/v1/events{}", p->http_->url(),
+                 config.http_ingress.token_file.empty() ? "" : " (bearer token required)");
+  }
+  if (!config.edi_ingress.inbox_dir.empty()) {
+    auto inbox = InboxWatcher::Start(p->edi_.get());
+    if (!inbox.ok()) {
+      spdlog::error("cannot start the EDI inbox: {}", inbox.status().ToString());
+      p->Stop();
+      return inbox.status();
+    }
+    p->inbox_ = std::move(inbox).value();
+    spdlog::info("edi ingress: watching {} (997s to {}, {} partner profiles)", config.edi_ingress.inbox_dir,
+                 config.edi_ingress.outbox_dir.empty() ? "nowhere" : config.edi_ingress.outbox_dir,
+                 config.edi.partners.size());
+  }
   if (!p->observability_->url().empty()) {
     spdlog::info("metrics: {} (store scan every {} s)", p->observability_->url(), config.metrics.scan_interval_s);
   }
@@ -97,6 +144,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
 }
 
 void Pipeline::StopIntake() {
+  if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
+  if (http_ != nullptr) http_->Stop();        // requests in progress get their answers
   if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
   if (erp_ != nullptr) erp_->Stop();          // admin endpoint, then dispatcher: in-flight commands stay in the outbox
 }

@@ -62,7 +62,8 @@ std::string EntryJson(const QuarantineEntry& e, bool with_frame) {
                     ",\"curve_key_name\":" + Json(e.curve_key_name) + ",\"source\":" + Json(e.source) +
                     ",\"event_id\":" + Json(e.event_id) + ",\"order_id\":" + Json(e.order_id) +
                     ",\"frame_index\":" + std::to_string(e.frame_index) + ",\"frame_size\":" +
-                    std::to_string(e.frame_size) + ",\"frame_kept\":" + std::to_string(e.frame.size());
+                    std::to_string(e.frame_size) + ",\"frame_kept\":" + std::to_string(e.frame.size()) +
+                    ",\"file_name\":" + Json(e.file_name);
   if (with_frame) out += ",\"frame_hex\":" + Json(Hex(e.frame));
   return out + "}";
 }
@@ -104,7 +105,9 @@ int RunQuarantineList(const AppConfig& config, const QuarantineCommandOptions& o
   if (entries.empty()) return 0;
   out << "ID\tRECEIVED (UTC)\tENDPOINT\tREASON\tSOURCE\tEVENT_ID\tPRODUCER\tBYTES\n";
   for (const QuarantineEntry& e : entries) {
-    const std::string producer = !e.curve_key_name.empty() ? "key:" + e.curve_key_name : OrDash(e.peer_address);
+    const std::string producer = !e.file_name.empty()        ? "file:" + e.file_name
+                                 : !e.curve_key_name.empty() ? "key:" + e.curve_key_name
+                                                             : OrDash(e.peer_address);
     out << e.id << "\t" << Time(e.received_at_ns) << "\t" << e.endpoint << "\t" << e.reason << "\t" << OrDash(e.source)
         << "\t" << OrDash(e.event_id) << "\t" << producer << "\t" << e.frame_size << "\n";
   }
@@ -147,6 +150,7 @@ int RunQuarantineShow(const AppConfig& config, const QuarantineCommandOptions& o
       << "source        " << OrDash(e.source) << "\n"
       << "event_id      " << OrDash(e.event_id) << "\n"
       << "order_id      " << OrDash(e.order_id) << "\n"
+      << "file          " << OrDash(e.file_name) << "\n"
       << "peer address  " << OrDash(e.peer_address) << "\n"
       << "CURVE key     " << OrDash(e.curve_key_name) << "\n"
       << "routing id    " << OrDash(Hex(e.routing_id)) << "\n"
