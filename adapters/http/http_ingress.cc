@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -197,7 +198,10 @@ Status HttpIngress::Impl::Bind(std::string* url) {
     return Status::InvalidArgument("ingress.http.listen '" + listen +
                                    "' is not a loopback address: set ingress.http.token_file (bearer token)");
   }
-  server_.set_payload_max_length(options_.max_body_bytes);
+  // Bodies up to twice the limit are read and answered 413 in order (a client that is still
+  // sending would otherwise see the connection reset instead of the answer); beyond that
+  // cpp-httplib answers 413 itself and closes the connection without reading the body.
+  server_.set_payload_max_length(std::max<uint64_t>(2 * options_.max_body_bytes, options_.max_body_bytes + (1 << 20)));
   server_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
   server_.set_keep_alive_max_count(100000);
   const size_t threads = std::max<uint32_t>(1, options_.threads);
@@ -234,6 +238,13 @@ void HttpIngress::Impl::HandleEvents(const httplib::Request& req, httplib::Respo
     Error(res, 401, "unauthorized", json::array({"a valid 'Authorization: Bearer <token>' header is required"}));
     return;
   }
+  if (req.body.size() > options_.max_body_bytes) {
+    too_large_.fetch_add(1, std::memory_order_relaxed);
+    Error(res, 413, "body_too_large",
+          json::array({"the body is " + std::to_string(req.body.size()) +
+                       " bytes, larger than ingress.http.max_body_bytes = " + std::to_string(options_.max_body_bytes)}));
+    return;
+  }
   const std::string type = req.get_header_value("Content-Type");
   if (!type.empty() && type.find("json") == std::string::npos) {
     Error(res, 415, "unsupported_media_type", json::array({"send Content-Type: application/json, got " + type}));
@@ -250,8 +261,7 @@ void HttpIngress::Impl::HandleEvents(const httplib::Request& req, httplib::Respo
   std::vector<Slot> slots(elements.size());
   std::vector<std::string> buffers(elements.size());
   std::vector<QuarantineInput> rejected;
-  std::vector<std::string> rejected_text;  // keeps the quarantined views alive
-  rejected_text.reserve(elements.size());
+  std::deque<std::string> rejected_text;  // keeps the quarantined views alive (stable addresses)
   RequestResults results(&slots, ingress_.store_error_retry_after_ms);
   EnvelopeJsonParser& parser = ThreadLocalEnvelopeParser();
   const std::string peer = req.remote_addr + ":" + std::to_string(req.remote_port);
