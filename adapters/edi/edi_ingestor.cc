@@ -13,40 +13,34 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/ingress/result_countdown.h"
+
 namespace ordersync {
 namespace {
 
 constexpr auto kBusyRetry = std::chrono::milliseconds(20);
 constexpr int kStoreErrorRounds = 5;
 
-// Collects the engine's results for one file's events. Workers write distinct slots and
-// count down; the waiting thread polls the counter (and is woken by the last result).
+// Collects the engine's results for one file's events: workers write distinct slots, then
+// count down (ResultCountdown orders the slot writes before the waiter's reads).
 class FileResults final : public ResultSink {
  public:
   explicit FileResults(size_t n) : outcomes_(n), reasons_(n) {}
   void OnEventResult(uint64_t cookie, const EventReport& result) override {
     outcomes_[cookie] = result.outcome;
     reasons_[cookie].assign(result.reason);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      cv_.notify_all();
-    }
+    countdown_.Done();
   }
-  void Expect(size_t n) { pending_.fetch_add(n, std::memory_order_relaxed); }
-  void Cancel(size_t n) { pending_.fetch_sub(n, std::memory_order_relaxed); }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (pending_.load(std::memory_order_acquire) != 0) cv_.wait_for(lock, std::chrono::milliseconds(50));
-  }
+  void Expect(size_t n) { countdown_.Add(n); }
+  void Cancel(size_t n) { countdown_.Cancel(n); }
+  void Wait() { countdown_.Wait(); }
   EventOutcome outcome(size_t i) const { return outcomes_[i]; }
   const std::string& reason(size_t i) const { return reasons_[i]; }
 
  private:
   std::vector<EventOutcome> outcomes_;
   std::vector<std::string> reasons_;
-  std::atomic<size_t> pending_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
+  ResultCountdown countdown_;
 };
 
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view text) {

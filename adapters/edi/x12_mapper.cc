@@ -145,7 +145,10 @@ int64_t GroupTime(const X12Group& g) {
   tm.tm_year = std::stoi(d.substr(0, 4)) - 1900;
   tm.tm_mon = std::stoi(d.substr(4, 2)) - 1;
   tm.tm_mday = std::stoi(d.substr(6, 2));
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 0) return 0;
+  // Years 1970..2200: occurred_at_ns is int64 nanoseconds (overflows in 2262).
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 70 || tm.tm_year > 300) {
+    return 0;
+  }
   if (IsDigits(time) && time.size() >= 4) {
     tm.tm_hour = std::stoi(std::string(time.substr(0, 2))) % 24;
     tm.tm_min = std::stoi(std::string(time.substr(2, 2))) % 60;

@@ -143,6 +143,15 @@ TEST(X12ReaderTest, ControlMismatchesEachHaveTheirCode) {
   EXPECT_EQ(x.groups[0].sets[0].fault.reason, "edi_control_mismatch:SE02");
 }
 
+// Found by x12_fuzz: a GS04 in the year 2411 overflowed occurred_at_ns (UBSan).
+TEST(X12ReaderTest, FarFutureGroupDateIsABadElement) {
+  std::string text = ReadSample("940/apimeister__test_940_5_generalmills_cancel.edi");
+  text.replace(text.find("*20111201*1108*4313*"), 10, "*24111201*");
+  EdiAnalysis a = AnalyzeX12(text, EdiOptions{}, true, ValidatorOptions{});
+  ASSERT_EQ(a.sets.size(), 1u);
+  EXPECT_EQ(a.sets[0].fault.reason, "edi_bad_element:GS04");
+}
+
 TEST(X12ReaderTest, TruncatedAndGarbageInputsNeverCrash) {
   const std::string good = ReadSample("940/apimeister__test_940_2_babelway.edi");
   for (size_t n = 0; n < good.size(); n += 7) {

@@ -14,6 +14,7 @@
 
 #include "adapters/http/envelope_json.h"
 #include "adapters/ingress/rate_limiter.h"
+#include "adapters/ingress/result_countdown.h"
 #include "milestone_generated.h"
 
 namespace ordersync {
@@ -60,24 +61,16 @@ class RequestResults final : public ResultSink {
         s.retry_after_ms = store_error_retry_ms_;
         break;
     }
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      cv_.notify_all();
-    }
+    countdown_.Done();
   }
-  void Expect() { pending_.fetch_add(1, std::memory_order_relaxed); }
-  void Cancel() { pending_.fetch_sub(1, std::memory_order_relaxed); }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (pending_.load(std::memory_order_acquire) != 0) cv_.wait_for(lock, std::chrono::milliseconds(20));
-  }
+  void Expect() { countdown_.Add(); }
+  void Cancel() { countdown_.Cancel(); }
+  void Wait() { countdown_.Wait(); }
 
  private:
   std::vector<Slot>* slots_;
   const uint32_t store_error_retry_ms_;
-  std::atomic<size_t> pending_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
+  ResultCountdown countdown_;
 };
 
 std::string View(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
