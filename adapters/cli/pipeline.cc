@@ -5,6 +5,7 @@
 #include "adapters/cli/edi_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
+#include "adapters/metrics/channel_collectors.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/metrics/ingress_collector.h"
 
@@ -136,6 +137,41 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     spdlog::info("edi ingress: watching {} (997s to {}, {} partner profiles)", config.edi_ingress.inbox_dir,
                  config.edi_ingress.outbox_dir.empty() ? "nowhere" : config.edi_ingress.outbox_dir,
                  config.edi.partners.size());
+  }
+  {
+    EdiIngestor* edi = p->edi_.get();
+    p->observability_->AddCollector(MakeEdiCollector([edi] {
+      const EdiIngestStats& st = edi->stats();
+      EdiMetricsSnapshot s;
+      s.files = st.files.load(std::memory_order_relaxed);
+      s.files_rejected = st.files_rejected.load(std::memory_order_relaxed);
+      s.sets = st.sets.load(std::memory_order_relaxed);
+      s.sets_rejected = st.sets_rejected.load(std::memory_order_relaxed);
+      s.accepted = st.accepted.load(std::memory_order_relaxed);
+      s.duplicate = st.duplicate.load(std::memory_order_relaxed);
+      s.acks_written = st.acks_written.load(std::memory_order_relaxed);
+      s.quarantined = st.quarantined.load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kEdiReasonFamilies.size(); ++i) {
+        s.rejected_by_reason.emplace_back(kEdiReasonFamilies[i], st.rejected_by_family[i].load(std::memory_order_relaxed));
+      }
+      return s;
+    }));
+  }
+  if (HttpIngress* http = p->http_.get(); http != nullptr) {
+    p->observability_->AddCollector(MakeHttpCollector([http] {
+      const HttpIngressStats st = http->Stats();
+      HttpMetricsSnapshot s;
+      s.requests = st.requests;
+      s.accepted = st.accepted;
+      s.duplicate = st.duplicate;
+      s.rejected = st.rejected;
+      s.throttled = st.throttled;
+      s.busy = st.busy;
+      s.unauthorized = st.unauthorized;
+      s.bad_json = st.bad_json;
+      s.too_large = st.too_large;
+      return s;
+    }));
   }
   if (!p->observability_->url().empty()) {
     spdlog::info("metrics: {} (store scan every {} s)", p->observability_->url(), config.metrics.scan_interval_s);

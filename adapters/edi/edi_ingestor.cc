@@ -189,10 +189,16 @@ Status EdiIngestor::SubmitAndWait(EdiAnalysis* analysis, EdiFileReport* report) 
 }
 
 Status EdiIngestor::Quarantine(const std::string& file_name, const EdiAnalysis& analysis) {
-  if (analysis.rejected.empty() || quarantine_ == nullptr) return Status::OK();
+  if (analysis.rejected.empty()) return Status::OK();
   std::vector<QuarantineInput> inputs;
   const int64_t now = clock_->NowNanos();
   for (const EdiRejectedPart& part : analysis.rejected) {
+    const std::string_view family = std::string_view(part.reason).substr(0, part.reason.find(':'));
+    size_t index = kEdiReasonFamilies.size() - 1;
+    for (size_t i = 0; i < kEdiReasonFamilies.size(); ++i) {
+      if (kEdiReasonFamilies[i] == family) index = i;
+    }
+    stats_.rejected_by_family[index].fetch_add(1, std::memory_order_relaxed);
     QuarantineInput q;
     q.received_at_ns = now;
     q.endpoint = "edi";
@@ -204,6 +210,7 @@ Status EdiIngestor::Quarantine(const std::string& file_name, const EdiAnalysis& 
     q.file_name = file_name;
     inputs.push_back(q);
   }
+  if (quarantine_ == nullptr) return Status::OK();
   QuarantineWriter::WriteResult written;
   ORDERSYNC_RETURN_IF_ERROR(quarantine_->Write(inputs, &written));
   stats_.quarantined.fetch_add(written.written, std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 // are shared safely. REQUIRES: the engine, quarantine writer and clock outlive it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -46,9 +47,19 @@ struct EdiFileReport {
   std::vector<std::string> file_faults;  // file-level / interchange / group reasons
 };
 
+// The families of EDI reason codes (the part before ':'), the label set of the rejected
+// counter: fixed, so a partner cannot grow the label cardinality.
+inline constexpr std::array<std::string_view, 16> kEdiReasonFamilies = {
+    "edi_missing_segment", "edi_bad_isa",          "edi_bad_segment",       "edi_unexpected_segment",
+    "edi_segment_count",   "edi_control_mismatch", "edi_unknown_partner",   "edi_unsupported_set",
+    "edi_missing_loop",    "edi_bad_element",      "edi_missing_sku",       "edi_missing_order_ref",
+    "edi_invalid_event",   "edi_file_too_large",   "edi_review",            "other"};
+
 struct EdiIngestStats {
   std::atomic<uint64_t> files{0}, files_rejected{0}, sets{0}, sets_rejected{0}, events{0}, accepted{0},
       duplicate{0}, acks_written{0}, quarantined{0};
+  // Rejected parts (file, interchange, group or set; and sets for review) by reason family.
+  std::array<std::atomic<uint64_t>, kEdiReasonFamilies.size()> rejected_by_family{};
 };
 
 class EdiIngestor {
