@@ -121,6 +121,7 @@ Run DriveHttp(const std::string& url, const std::vector<std::string>& jsons, int
     workers.emplace_back([&, t] {
       httplib::Client client(url);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
       client.set_read_timeout(60, 0);
       for (const std::string& body : bodies[t]) {
         while (true) {
