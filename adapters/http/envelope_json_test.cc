@@ -80,3 +80,23 @@ TEST(EnvelopeJsonTest, TokenComparison) {
 
 }  // namespace
 }  // namespace ordersync
+
+namespace ordersync {
+namespace {
+
+TEST(HttpIngressStartTest, RefusesNonLoopbackWithoutTokenAndUnreadableTokenFile) {
+  HttpIngressOptions o;
+  o.listen = "0.0.0.0:0";
+  auto r = HttpIngress::Start(o, IngressOptions{}, ValidatorOptions{}, nullptr, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("token_file"), std::string::npos) << r.status().ToString();
+  o.token_file = "/nonexistent/ordersync/http.token";
+  r = HttpIngress::Start(o, IngressOptions{}, ValidatorOptions{}, nullptr, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot read"), std::string::npos) << r.status().ToString();
+  o.listen = "not-a-listen-address";
+  EXPECT_FALSE(HttpIngress::Start(o, IngressOptions{}, ValidatorOptions{}, nullptr, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace ordersync
