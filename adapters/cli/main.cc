@@ -27,6 +27,7 @@
 #include "adapters/cli/config_command.h"
 #include "adapters/cli/demo_command.h"
 #include "adapters/cli/dlq_command.h"
+#include "adapters/cli/edi_command.h"
 #include "adapters/cli/erp_sim_command.h"
 #include "adapters/cli/exceptions_command.h"
 #include "adapters/cli/logging.h"
@@ -277,6 +278,8 @@ int Main(int argc, char** argv) {
   AddDlqSubcommand(app, &dlq_options);
   ExceptionsCommandOptions exceptions_options;
   AddExceptionsSubcommand(app, &exceptions_options);
+  EdiCommandOptions edi_options;
+  AddEdiSubcommand(app, &edi_options);
 
   // Set after the subcommands are added: they would inherit it and repeat it in their --help.
   app.footer(kFooter);
@@ -336,6 +339,7 @@ int Main(int argc, char** argv) {
   if (!exceptions_options.action.empty()) {
     return RunExceptionsCommand(effective, exceptions_options, std::cout, std::cerr);
   }
+  if (!edi_options.action.empty()) return RunEdiCommand(effective, edi_options, std::cout, std::cerr);
   if (*demo) {
     demo_options.config_path = config_path;
     return RunDemo(effective, demo_options);  // sets up logging itself (errors only by default)

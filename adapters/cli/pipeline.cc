@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/cli/quarantine_command.h"
+#include "adapters/cli/edi_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
+#include "adapters/metrics/channel_collectors.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/metrics/ingress_collector.h"
 
@@ -79,7 +81,28 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     OutboxDispatcher* dispatcher = p->erp_->dispatcher();
     p->observability_->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
   }
+  // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
+  auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
+  if (!quarantine.ok()) {
+    spdlog::error("cannot open the quarantine: {}", quarantine.status().ToString());
+    p->Stop();
+    return quarantine.status();
+  }
+  p->quarantine_ = std::move(quarantine).value();
+  {
+    EdiIngressOptions edi_options = config.edi_ingress;
+    if (edi_options.outbox_dir.empty()) edi_options.functional_acks = false;  // `edi ingest` without an outbox
+    auto edi = EdiIngestor::Create(config.edi, edi_options, config.engine.validation, p->engine_.get(),
+                                   p->quarantine_.get());
+    if (!edi.ok()) {
+      spdlog::error("cannot set up the EDI ingress: {}", edi.status().ToString());
+      p->Stop();
+      return edi.status();
+    }
+    p->edi_ = std::move(edi).value();
+  }
   if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
+    RegisterEdiAdminCommand(admin, p->edi_.get());
     RegisterStatusAdminCommand(admin, p->observability_.get());
     RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
     RegisterQuarantineAdminCommands(admin, p->store_.get());
@@ -89,7 +112,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     p->Stop();
     return started;
   }
-  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get());
+  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get(),
+                                      SystemClock::Default(), p->quarantine_.get());
   if (!ingress.ok()) {
     spdlog::error("cannot start the ingress: {}", ingress.status().ToString());
     p->Stop();
@@ -103,6 +127,65 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   {
     IngressServer* in = p->ingress_.get();
     p->observability_->AddCollector(MakeIngressCollector([in] { return in->Stats(); }));
+  }
+  if (config.http_ingress.enabled) {
+    auto http = HttpIngress::Start(config.http_ingress, config.ingress, config.engine.validation, p->engine_.get(),
+                                   p->quarantine_.get());
+    if (!http.ok()) {
+      spdlog::error("cannot start the HTTP ingress: {}", http.status().ToString());
+      p->Stop();
+      return http.status();
+    }
+    p->http_ = std::move(http).value();
+    spdlog::info("http ingress: {}/v1/events{}", p->http_->url(),
+                 config.http_ingress.token_file.empty() ? "" : " (bearer token required)");
+  }
+  if (!config.edi_ingress.inbox_dir.empty()) {
+    auto inbox = InboxWatcher::Start(p->edi_.get());
+    if (!inbox.ok()) {
+      spdlog::error("cannot start the EDI inbox: {}", inbox.status().ToString());
+      p->Stop();
+      return inbox.status();
+    }
+    p->inbox_ = std::move(inbox).value();
+    spdlog::info("edi ingress: watching {} (997s to {}, {} partner profiles)", config.edi_ingress.inbox_dir,
+                 config.edi_ingress.outbox_dir.empty() ? "nowhere" : config.edi_ingress.outbox_dir,
+                 config.edi.partners.size());
+  }
+  {
+    EdiIngestor* edi = p->edi_.get();
+    p->observability_->AddCollector(MakeEdiCollector([edi] {
+      const EdiIngestStats& st = edi->stats();
+      EdiMetricsSnapshot s;
+      s.files = st.files.load(std::memory_order_relaxed);
+      s.files_rejected = st.files_rejected.load(std::memory_order_relaxed);
+      s.sets = st.sets.load(std::memory_order_relaxed);
+      s.sets_rejected = st.sets_rejected.load(std::memory_order_relaxed);
+      s.accepted = st.accepted.load(std::memory_order_relaxed);
+      s.duplicate = st.duplicate.load(std::memory_order_relaxed);
+      s.acks_written = st.acks_written.load(std::memory_order_relaxed);
+      s.quarantined = st.quarantined.load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kEdiReasonFamilies.size(); ++i) {
+        s.rejected_by_reason.emplace_back(kEdiReasonFamilies[i], st.rejected_by_family[i].load(std::memory_order_relaxed));
+      }
+      return s;
+    }));
+  }
+  if (HttpIngress* http = p->http_.get(); http != nullptr) {
+    p->observability_->AddCollector(MakeHttpCollector([http] {
+      const HttpIngressStats st = http->Stats();
+      HttpMetricsSnapshot s;
+      s.requests = st.requests;
+      s.accepted = st.accepted;
+      s.duplicate = st.duplicate;
+      s.rejected = st.rejected;
+      s.throttled = st.throttled;
+      s.busy = st.busy;
+      s.unauthorized = st.unauthorized;
+      s.bad_json = st.bad_json;
+      s.too_large = st.too_large;
+      return s;
+    }));
   }
   if (!p->observability_->url().empty()) {
     spdlog::info("metrics: {} (store scan every {} s)", p->observability_->url(), config.metrics.scan_interval_s);
@@ -161,6 +244,8 @@ Status Pipeline::StartConsole(const AppConfig& config, const PipelineOptions& op
 
 void Pipeline::StopIntake() {
   if (console_ != nullptr) console_->Stop();  // before the admin commands it runs go away
+  if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
+  if (http_ != nullptr) http_->Stop();        // requests in progress get their answers
   if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
   if (erp_ != nullptr) erp_->Stop();          // admin endpoint, then dispatcher: in-flight commands stay in the outbox
 }

@@ -2,7 +2,9 @@
 // them, so `serve` and `demo` share one wiring: the RocksDB store, the event log, the SLO recorder, the
 // ERP fan-out (outbox dispatcher + admin endpoint), the engine, observability (metrics
 // endpoint, store scanner, with the dispatcher's and the ingress's collectors) and the
-// ZeroMQ ingress, and the operations console (web page on the admin commands). Start logs each step at info level, as `serve` always did; on failure it
+// ZeroMQ ingress, the EDI inbox and HTTP ingresses when configured (all three share one
+// quarantine writer), and the operations console (web page on the admin commands). Start
+// logs each step at info level, as `serve` always did; on failure it
 // logs the error ("cannot start the engine: ...") and undoes what it had started.
 //
 //   auto p = Pipeline::Start(config, {});   // store, ERP, engine, metrics, admin, ingress
@@ -19,6 +21,9 @@
 
 #include "adapters/config/app_config.h"
 #include "adapters/console/console_server.h"
+#include "adapters/edi/edi_ingestor.h"
+#include "adapters/edi/inbox_watcher.h"
+#include "adapters/http/http_ingress.h"
 #include "adapters/erp/erp_service.h"
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/metrics/observability.h"
@@ -51,7 +56,8 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Stops the ingress (it answers the batches already submitted), then the admin endpoint
+  // Stops the EDI inbox and HTTP ingress (files/requests in progress finish), the ZeroMQ
+  // ingress (it answers the batches already submitted), then the admin endpoint
   // and the dispatcher (commands in flight stay in the outbox). Idempotent.
   void StopIntake();
   // StopIntake, then the metrics, then the engine (drains its queues). Idempotent.
@@ -63,6 +69,9 @@ class Pipeline {
   ErpService* erp() { return erp_.get(); }
   OutboxDispatcher* dispatcher() { return erp_->dispatcher(); }
   IngressServer* ingress() { return ingress_.get(); }
+  EdiIngestor* edi() { return edi_.get(); }           // always present
+  HttpIngress* http() { return http_.get(); }         // null unless [ingress.http] enabled
+  InboxWatcher* inbox() { return inbox_.get(); }      // null unless [ingress.edi] inbox_dir
   Observability* observability() { return observability_.get(); }
   SloRecorder* slo() { return slo_.get(); }
   // Why the metrics endpoint is not at [metrics] listen_address ("" when it is, or when
@@ -85,8 +94,12 @@ class Pipeline {
   std::unique_ptr<ErpService> erp_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Observability> observability_;
+  std::unique_ptr<QuarantineWriter> quarantine_;
+  std::unique_ptr<EdiIngestor> edi_;
   std::unique_ptr<IngressServer> ingress_;
   std::unique_ptr<ConsoleServer> console_;
+  std::unique_ptr<InboxWatcher> inbox_;
+  std::unique_ptr<HttpIngress> http_;
   std::string metrics_note_;
   std::string console_note_;
 };

@@ -87,7 +87,8 @@ nlohmann::json QuarantineEntryJson(const QuarantineEntry& e, bool with_frame) {
                       {"order_id", e.order_id},
                       {"frame_index", e.frame_index},
                       {"frame_size", e.frame_size},
-                      {"frame_kept", e.frame.size()}};
+                      {"frame_kept", e.frame.size()},
+                      {"file_name", e.file_name}};
   if (with_frame) {
     j["frame_hex"] = Hex(e.frame);
     j["decoded"] = DecodeEnvelopeJson(e.frame);
@@ -150,7 +151,9 @@ int RunQuarantineList(const AppConfig& config, const QuarantineCommandOptions& o
   if (entries.empty()) return 0;
   out << "ID\tRECEIVED (UTC)\tENDPOINT\tREASON\tSOURCE\tEVENT_ID\tPRODUCER\tBYTES\n";
   for (const QuarantineEntry& e : entries) {
-    const std::string producer = !e.curve_key_name.empty() ? "key:" + e.curve_key_name : OrDash(e.peer_address);
+    const std::string producer = !e.file_name.empty()        ? "file:" + e.file_name
+                                 : !e.curve_key_name.empty() ? "key:" + e.curve_key_name
+                                                             : OrDash(e.peer_address);
     out << e.id << "\t" << Time(e.received_at_ns) << "\t" << e.endpoint << "\t" << e.reason << "\t" << OrDash(e.source)
         << "\t" << OrDash(e.event_id) << "\t" << producer << "\t" << e.frame_size << "\n";
   }
@@ -193,6 +196,7 @@ int RunQuarantineShow(const AppConfig& config, const QuarantineCommandOptions& o
       << "source        " << OrDash(e.source) << "\n"
       << "event_id      " << OrDash(e.event_id) << "\n"
       << "order_id      " << OrDash(e.order_id) << "\n"
+      << "file          " << OrDash(e.file_name) << "\n"
       << "peer address  " << OrDash(e.peer_address) << "\n"
       << "CURVE key     " << OrDash(e.curve_key_name) << "\n"
       << "routing id    " << OrDash(Hex(e.routing_id)) << "\n"

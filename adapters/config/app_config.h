@@ -14,7 +14,9 @@
 
 #include "adapters/admin/admin_options.h"
 #include "adapters/console/console_options.h"
+#include "adapters/edi/edi_options.h"
 #include "adapters/erp/erp_options.h"
+#include "adapters/http/http_options.h"
 #include "adapters/ingress/ingress_options.h"
 #include "adapters/metrics/metrics_options.h"
 #include "adapters/storage/storage_options.h"
@@ -58,6 +60,12 @@ struct AppConfig {
   SloOptions slo;
   // [console]
   ConsoleOptions console;
+  // [ingress.edi]: the EDI inbox transport
+  EdiIngressOptions edi_ingress;
+  // [ingress.http]: the HTTP/JSON ingress
+  HttpIngressOptions http_ingress;
+  // [edi] with [[edi.partners]]: trading-partner profiles
+  EdiOptions edi;
 };
 
 }  // namespace ordersync

@@ -261,6 +261,42 @@ void VisitIngress(V& v, IngressOptions& o) {
   });
 }
 
+template <typename V>
+void VisitEdiIngress(V& v, EdiIngressOptions& o) {
+  v.String("inbox_dir", o.inbox_dir);
+  v.String("outbox_dir", o.outbox_dir);
+  v.Integer("poll_interval_ms", o.poll_interval_ms, 1, 3600 * 1000);
+  v.Integer("max_file_bytes", o.max_file_bytes, 1024, int64_t{1} << 32);
+  v.Bool("accept_unknown_partners", o.accept_unknown_partners);
+  v.Bool("functional_acks", o.functional_acks);
+}
+
+template <typename V>
+void VisitHttpIngress(V& v, HttpIngressOptions& o) {
+  v.Bool("enabled", o.enabled);
+  v.String("listen", o.listen, StringRule::kNonEmpty);
+  v.String("token_file", o.token_file);
+  v.Integer("max_body_bytes", o.max_body_bytes, 1024, int64_t{1} << 30);
+  v.Integer("max_events_per_request", o.max_events_per_request, 1, 1024 * 1024);
+  v.Integer("threads", o.threads, 1, 1024);
+  v.Integer("keep_alive_timeout_s", o.keep_alive_timeout_s, 1, 3600);
+}
+
+template <typename V>
+void VisitEdi(V& v, EdiOptions& o) {
+  v.TableArray("partners", o.partners, [](V& t, EdiPartnerProfile& p) {
+    t.String("name", p.name, StringRule::kRequired);
+    t.String("isa_qualifier", p.isa_qualifier, StringRule::kRequired);
+    t.String("isa_id", p.isa_id, StringRule::kRequired);
+    t.String("company_code", p.company_code);
+    t.String("currency", p.currency, StringRule::kNonEmpty);
+    t.String("sku_qualifier", p.sku_qualifier);
+    t.String("order_ref_qualifier", p.order_ref_qualifier, StringRule::kNonEmpty);
+    t.String("warehouse", p.warehouse);
+    t.StringMap("uom_map", p.uom_map);
+  });
+}
+
 // The whole document, one line per top-level table.
 template <typename V>
 void VisitAppConfig(V& v, AppConfig& c) {
@@ -268,13 +304,18 @@ void VisitAppConfig(V& v, AppConfig& c) {
   v.Table("routing", [&](V& t) { VisitRouting(t, c.engine.routing); });
   v.Table("validation", [&](V& t) { VisitValidation(t, c.engine.validation); });
   v.Table("storage", [&](V& t) { VisitStorage(t, c.storage); });
-  v.Table("ingress", [&](V& t) { VisitIngress(t, c.ingress); });
+  v.Table("ingress", [&](V& t) {
+    VisitIngress(t, c.ingress);
+    t.Table("edi", [&](V& e) { VisitEdiIngress(e, c.edi_ingress); });
+    t.Table("http", [&](V& h) { VisitHttpIngress(h, c.http_ingress); });
+  });
   v.Table("log", [&](V& t) { VisitLog(t, c.log); });
   v.Table("erp", [&](V& t) { VisitErp(t, c.erp); });
   v.Table("admin", [&](V& t) { VisitAdmin(t, c.admin); });
   v.Table("metrics", [&](V& t) { VisitMetrics(t, c.metrics); });
   v.Table("slo", [&](V& t) { VisitSlo(t, c.slo); });
   v.Table("console", [&](V& t) { VisitConsole(t, c.console); });
+  v.Table("edi", [&](V& t) { VisitEdi(t, c.edi); });
 }
 
 // Replaces config->erp.targets with one default target per [erp.targets.<name>] table of
@@ -373,6 +414,25 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
     return Status::InvalidArgument(key + ": ERP target '" + target + "' is not defined (no [erp.targets." +
                                    target + "] table)" + in);
   };
+  if (!c.edi_ingress.inbox_dir.empty() && c.edi_ingress.functional_acks && c.edi_ingress.outbox_dir.empty()) {
+    return Status::InvalidArgument("ingress.edi.outbox_dir: must be set when ingress.edi.inbox_dir is (997s are "
+                                   "written there; or set ingress.edi.functional_acks = false)" + in);
+  }
+  for (size_t i = 0; i < c.edi.partners.size(); ++i) {
+    const EdiPartnerProfile& p = c.edi.partners[i];
+    for (char ch : p.name) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) {
+        return Status::InvalidArgument("edi.partners[" + std::to_string(i) + "].name: '" + p.name +
+                                       "' may use only letters, digits, '-', '_' and '.'" + in);
+      }
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (c.edi.partners[j].isa_qualifier == p.isa_qualifier && c.edi.partners[j].isa_id == p.isa_id) {
+        return Status::InvalidArgument("edi.partners[" + std::to_string(i) + "]: ISA sender " + p.isa_qualifier +
+                                       "/" + p.isa_id + " is already edi.partners[" + std::to_string(j) + "]" + in);
+      }
+    }
+  }
   const RoutingOptions& r = c.engine.routing;
   if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
     return undefined("routing.default_target", r.default_target);

@@ -129,6 +129,34 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(a.console.listen, b.console.listen);
   EXPECT_EQ(a.console.sample_interval_s, b.console.sample_interval_s);
   EXPECT_EQ(a.console.history_s, b.console.history_s);
+  EXPECT_EQ(a.edi_ingress.inbox_dir, b.edi_ingress.inbox_dir);
+  EXPECT_EQ(a.edi_ingress.outbox_dir, b.edi_ingress.outbox_dir);
+  EXPECT_EQ(a.edi_ingress.poll_interval_ms, b.edi_ingress.poll_interval_ms);
+  EXPECT_EQ(a.edi_ingress.max_file_bytes, b.edi_ingress.max_file_bytes);
+  EXPECT_EQ(a.edi_ingress.accept_unknown_partners, b.edi_ingress.accept_unknown_partners);
+  EXPECT_EQ(a.edi_ingress.functional_acks, b.edi_ingress.functional_acks);
+  EXPECT_EQ(a.http_ingress.enabled, b.http_ingress.enabled);
+  EXPECT_EQ(a.http_ingress.listen, b.http_ingress.listen);
+  EXPECT_EQ(a.http_ingress.token_file, b.http_ingress.token_file);
+  EXPECT_EQ(a.http_ingress.max_body_bytes, b.http_ingress.max_body_bytes);
+  EXPECT_EQ(a.http_ingress.max_events_per_request, b.http_ingress.max_events_per_request);
+  EXPECT_EQ(a.http_ingress.threads, b.http_ingress.threads);
+  EXPECT_EQ(a.http_ingress.keep_alive_timeout_s, b.http_ingress.keep_alive_timeout_s);
+  ASSERT_EQ(a.edi.partners.size(), b.edi.partners.size());
+  for (size_t k = 0; k < a.edi.partners.size(); ++k) {
+    const EdiPartnerProfile& p = a.edi.partners[k];
+    const EdiPartnerProfile& q = b.edi.partners[k];
+    SCOPED_TRACE("edi.partners[" + std::to_string(k) + "]");
+    EXPECT_EQ(p.name, q.name);
+    EXPECT_EQ(p.isa_qualifier, q.isa_qualifier);
+    EXPECT_EQ(p.isa_id, q.isa_id);
+    EXPECT_EQ(p.company_code, q.company_code);
+    EXPECT_EQ(p.currency, q.currency);
+    EXPECT_EQ(p.sku_qualifier, q.sku_qualifier);
+    EXPECT_EQ(p.order_ref_qualifier, q.order_ref_qualifier);
+    EXPECT_EQ(p.warehouse, q.warehouse);
+    EXPECT_EQ(p.uom_map, q.uom_map);
+  }
 }
 
 // Every leaf key of a TOML document as "dotted.path" -> value text ([[arrays]] indexed).
@@ -244,6 +272,30 @@ AppConfig EveryFieldChanged() {
   c.admin.endpoint = "tcp://0.0.0.0:7299";
   c.admin.token_file = "/etc/ordersync/admin.token";
   c.console = {false, "10.0.0.5:8443", 5, 3600};
+  c.edi_ingress.inbox_dir = "/srv/edi/in";
+  c.edi_ingress.outbox_dir = "/srv/edi/out";
+  c.edi_ingress.poll_interval_ms = 100;
+  c.edi_ingress.max_file_bytes = 1 << 20;
+  c.edi_ingress.accept_unknown_partners = true;
+  c.edi_ingress.functional_acks = false;
+  c.http_ingress.enabled = true;
+  c.http_ingress.listen = "0.0.0.0:8080";
+  c.http_ingress.token_file = "/etc/ordersync/http.token";
+  c.http_ingress.max_body_bytes = 65536;
+  c.http_ingress.max_events_per_request = 100;
+  c.http_ingress.threads = 2;
+  c.http_ingress.keep_alive_timeout_s = 30;
+  EdiPartnerProfile partner;
+  partner.name = "ACME-3PL";
+  partner.isa_qualifier = "ZZ";
+  partner.isa_id = "ACME \"3PL\"";
+  partner.company_code = "US01";
+  partner.currency = "EUR";
+  partner.sku_qualifier = "VN";
+  partner.order_ref_qualifier = "IA";
+  partner.warehouse = "WH-3PL";
+  partner.uom_map = {{"CA", "CS"}, {"PC", "EA"}};
+  c.edi.partners.push_back(partner);
   return c;
 }
 

@@ -109,6 +109,28 @@ void TableReader::String(std::string_view key, std::string& field, StringRule ru
   field = s->get();
 }
 
+void TableReader::StringMap(std::string_view key, std::vector<std::pair<std::string, std::string>>& field) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return;
+  const toml::table* t = node->as_table();
+  if (t == nullptr) {
+    Fail(key, "a table of strings, e.g. { CA = \"CS\" }", *node);
+    return;
+  }
+  std::vector<std::pair<toml::source_position, std::pair<std::string, std::string>>> items;
+  for (const auto& [name, value] : *t) {
+    const toml::value<std::string>* s = value.as_string();
+    if (s == nullptr) {
+      Fail(std::string(key) + "." + std::string(name.str()), "a string", value);
+      return;
+    }
+    items.push_back({value.source().begin, {std::string(name.str()), s->get()}});
+  }
+  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  field.clear();
+  for (auto& item : items) field.push_back(std::move(item.second));
+}
+
 void TableReader::Bool(std::string_view key, bool& field) {
   const toml::node* node = Take(key);
   if (node == nullptr) return;

@@ -68,6 +68,10 @@ class TableReader {
   // A boolean key (true / false).
   void Bool(std::string_view key, bool& field);
 
+  // A table of string values (`key = { A = "x", B = "y" }` or a [path.key] table),
+  // read in file order into (name, value) pairs; replaces `field` when present.
+  void StringMap(std::string_view key, std::vector<std::pair<std::string, std::string>>& field);
+
   // A string key that must be one of `allowed`.
   void OneOf(std::string_view key, std::string& field, std::span<const std::string_view> allowed);
 

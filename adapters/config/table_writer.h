@@ -44,6 +44,14 @@ class TableWriter {
 
   void Bool(std::string_view key, bool& field) { AddLine(key, field ? "true" : "false"); }
 
+  void StringMap(std::string_view key, std::vector<std::pair<std::string, std::string>>& field) {
+    std::string v = "{";
+    for (size_t i = 0; i < field.size(); ++i) {
+      v += (i == 0 ? " " : ", ") + Quote(field[i].first) + " = " + Quote(field[i].second);
+    }
+    AddLine(key, v + (field.empty() ? "}" : " }"));
+  }
+
   void OneOf(std::string_view key, std::string& field,
              std::span<const std::string_view> /*allowed*/) {
     AddLine(key, Quote(field));

@@ -72,8 +72,9 @@ std::vector<std::string> ThrottleLabels(const RateLimitOptions& limits) {
 class IngressServer::Impl final : public ResultSink {
  public:
   Impl(const IngressOptions& options, const ValidatorOptions& validation, Engine* engine, StateStore* store,
-       const Clock* clock)
-      : options_(options),
+       const Clock* clock, QuarantineWriter* shared_quarantine)
+      : quarantine_(shared_quarantine),
+        options_(options),
         validation_(validation),
         engine_(engine),
         store_(store),
@@ -175,6 +176,8 @@ class IngressServer::Impl final : public ResultSink {
   void SendAck(Batch* b);
   void ApplyReload();
 
+  QuarantineWriter* quarantine_;  // shared, or owned_quarantine_
+  std::unique_ptr<QuarantineWriter> owned_quarantine_;
   const IngressOptions options_;
   const ValidatorOptions validation_;
   Engine* const engine_;
@@ -196,7 +199,6 @@ class IngressServer::Impl final : public ResultSink {
   std::unique_ptr<zmq::socket_t> router_;
   std::unique_ptr<zmq::socket_t> pull_;
   std::unique_ptr<ZapHandler> zap_;
-  std::unique_ptr<QuarantineWriter> quarantine_;
   int wake_fd_ = -1;
   std::atomic<bool> wake_flag_{false};
   moodycamel::ConcurrentQueue<Batch*> completed_;
@@ -217,10 +219,13 @@ class IngressServer::Impl final : public ResultSink {
 };
 
 Status IngressServer::Impl::Open(std::string* ack_endpoint, std::string* pull_endpoint) {
-  Result<std::unique_ptr<QuarantineWriter>> q =
-      QuarantineWriter::Open(store_, options_.quarantine, engine_->options().durability);
-  if (!q.ok()) return q.status();
-  quarantine_ = std::move(q).value();
+  if (quarantine_ == nullptr) {
+    Result<std::unique_ptr<QuarantineWriter>> q =
+        QuarantineWriter::Open(store_, options_.quarantine, engine_->options().durability);
+    if (!q.ok()) return q.status();
+    owned_quarantine_ = std::move(q).value();
+    quarantine_ = owned_quarantine_.get();
+  }
 
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status::IOError(std::string("ingress: eventfd: ") + std::strerror(errno));
@@ -518,15 +523,15 @@ void IngressServer::Impl::OnEventResult(uint64_t cookie, const EventReport& resu
 
 void IngressServer::Impl::FlushQuarantine() {
   if (quarantine_->empty()) return;
-  const uint64_t written = quarantine_->written(), dropped = quarantine_->counters().dropped;
-  Status s = quarantine_->Flush();
+  QuarantineWriter::WriteResult result;
+  Status s = quarantine_->Flush(&result);
   if (!s.ok()) {
     counters_.quarantine_errors.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("ingress: cannot write rejected frames to the quarantine: {}", s.ToString());
     return;
   }
-  counters_.quarantined.fetch_add(quarantine_->written() - written, std::memory_order_relaxed);
-  counters_.quarantine_dropped.fetch_add(quarantine_->counters().dropped - dropped, std::memory_order_relaxed);
+  counters_.quarantined.fetch_add(result.written, std::memory_order_relaxed);
+  counters_.quarantine_dropped.fetch_add(result.dropped, std::memory_order_relaxed);
 }
 
 void IngressServer::Impl::FinishBuilding(Batch* b) {
@@ -714,8 +719,9 @@ IngressServer::IngressServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 
 Result<std::unique_ptr<IngressServer>> IngressServer::Start(const IngressOptions& options,
                                                             const ValidatorOptions& validation, Engine* engine,
-                                                            StateStore* store, const Clock* clock) {
-  auto impl = std::make_unique<Impl>(options, validation, engine, store, clock);
+                                                            StateStore* store, const Clock* clock,
+                                                            QuarantineWriter* shared_quarantine) {
+  auto impl = std::make_unique<Impl>(options, validation, engine, store, clock, shared_quarantine);
   std::string ack, pull;
   ORDERSYNC_RETURN_IF_ERROR(impl->Open(&ack, &pull));
   std::unique_ptr<IngressServer> server(new IngressServer(std::move(impl)));

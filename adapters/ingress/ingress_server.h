@@ -59,16 +59,21 @@
 
 namespace ordersync {
 
+class QuarantineWriter;
+
 class IngressServer {
  public:
   // Binds the configured endpoints (and the ZAP handler when CURVE is on) and starts the
   // ingress thread. Fails without starting anything if an endpoint cannot be bound or a
   // key cannot be read. `engine`, `store` and `clock` must outlive the server; rejected
-  // frames are quarantined in `store` with the engine's durability.
+  // frames are quarantined in `store` with the engine's durability, through
+  // `shared_quarantine` when given (the process's one writer, shared with the EDI and
+  // HTTP ingresses; it must outlive the server), else through a writer of its own.
   static Result<std::unique_ptr<IngressServer>> Start(const IngressOptions& options,
                                                       const ValidatorOptions& validation,
                                                       Engine* engine, StateStore* store,
-                                                      const Clock* clock = SystemClock::Default());
+                                                      const Clock* clock = SystemClock::Default(),
+                                                      QuarantineWriter* shared_quarantine = nullptr);
   ~IngressServer();
   IngressServer(const IngressServer&) = delete;
   IngressServer& operator=(const IngressServer&) = delete;

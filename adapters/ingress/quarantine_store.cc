@@ -42,6 +42,7 @@ Status Decode(std::string_view key, std::string_view value, QuarantineEntry* out
   out->source = Str(r->source());
   out->event_id = Str(r->event_id());
   out->order_id = Str(r->order_id());
+  out->file_name = Str(r->file_name());
   out->frame_index = r->frame_index();
   out->frame_size = r->frame_size();
   out->frame = r->frame() ? std::string(reinterpret_cast<const char*>(r->frame()->data()), r->frame()->size())
@@ -120,6 +121,23 @@ Result<std::unique_ptr<QuarantineWriter>> QuarantineWriter::Open(StateStore* sto
 }
 
 void QuarantineWriter::Add(const QuarantineInput& in) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Encode(in, &pending_);
+}
+
+Status QuarantineWriter::Flush(WriteResult* result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return WritePending(&pending_, result);
+}
+
+Status QuarantineWriter::Write(const std::vector<QuarantineInput>& inputs, WriteResult* result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Pending> pending;
+  for (const QuarantineInput& in : inputs) Encode(in, &pending);
+  return WritePending(&pending, result);
+}
+
+void QuarantineWriter::Encode(const QuarantineInput& in, std::vector<Pending>* out) {
   fbb_.Clear();
   auto str = [this](std::string_view s) {
     return s.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb_.CreateString(s.data(), s.size());
@@ -133,7 +151,7 @@ void QuarantineWriter::Add(const QuarantineInput& in) {
   const auto routing_id = bytes(in.routing_id);
   const auto endpoint = str(in.endpoint), reason = str(in.reason), description = str(in.description);
   const auto peer = str(in.peer_address), key_name = str(in.curve_key_name), source = str(in.source);
-  const auto event_id = str(in.event_id), order_id = str(in.order_id);
+  const auto event_id = str(in.event_id), order_id = str(in.order_id), file_name = str(in.file_name);
   storage::QuarantineRecordBuilder b(fbb_);
   b.add_received_at_ns(in.received_at_ns);
   b.add_endpoint(endpoint);
@@ -148,11 +166,14 @@ void QuarantineWriter::Add(const QuarantineInput& in) {
   b.add_frame_index(in.frame_index);
   b.add_frame_size(in.frame.size());
   b.add_frame(frame);
+  b.add_file_name(file_name);
   fbb_.Finish(b.Finish());
-  pending_.push_back(Pending{std::string(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize())});
+  out->push_back(Pending{std::string(reinterpret_cast<const char*>(fbb_.GetBufferPointer()), fbb_.GetSize())});
 }
 
-Status QuarantineWriter::Flush() {
+Status QuarantineWriter::WritePending(std::vector<Pending>* pending_list, WriteResult* result) {
+  std::vector<Pending>& pending_ = *pending_list;
+  if (result != nullptr) *result = WriteResult{};
   if (pending_.empty()) return Status::OK();
   QuarantineCounters next = counters_;
   batch_->Clear();
@@ -201,6 +222,10 @@ Status QuarantineWriter::Flush() {
   Status s = store_->Write(batch_.get(), durability_);
   batch_->Clear();
   if (!s.ok()) return s;
+  if (result != nullptr) {
+    result->written = written;
+    result->dropped = next.dropped - counters_.dropped;
+  }
   counters_ = next;
   written_ += written;
   return Status::OK();

@@ -17,12 +17,15 @@
 // The reading functions work on any StateStore, including a RocksDbStore opened
 // read-only next to a running engine (`ordersync quarantine`).
 //
-// Thread-safety: a QuarantineWriter is used by one thread (the ingress thread); at most
-// one writer per store. The reading functions may be called from any thread.
+// Thread-safety: at most one writer per store, shared by every ingress of the process
+// (ZeroMQ, EDI, HTTP): its methods may be called from any thread (one mutex; the
+// ZeroMQ ingress thread calls Add/Flush, other ingresses call Write). The reading
+// functions may be called from any thread.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +41,7 @@ namespace ordersync {
 // One rejected frame as the ingress hands it over. Views must stay valid until Add returns.
 struct QuarantineInput {
   int64_t received_at_ns = 0;
-  std::string_view endpoint;  // "ack" | "pull"
+  std::string_view endpoint;  // "ack" | "pull" | "edi" | "http"
   std::string_view reason;
   std::string_view description;
   std::string_view routing_id;
@@ -49,6 +52,7 @@ struct QuarantineInput {
   std::string_view order_id;
   uint32_t frame_index = 0;
   std::string_view frame;
+  std::string_view file_name;  // EDI: the file the rejected document came from
 };
 
 // A decoded record (reading side).
@@ -57,6 +61,7 @@ struct QuarantineEntry {
   int64_t received_at_ns = 0;
   std::string endpoint, reason, description, routing_id, peer_address, curve_key_name;
   std::string source, event_id, order_id;
+  std::string file_name;
   uint32_t frame_index = 0;
   uint64_t frame_size = 0;
   std::string frame;  // possibly cut; frame.size() < frame_size then
@@ -77,16 +82,34 @@ class QuarantineWriter {
   static Result<std::unique_ptr<QuarantineWriter>> Open(StateStore* store, const QuarantineOptions& options,
                                                         Durability durability);
 
-  // Queues one record for the next Flush.
-  void Add(const QuarantineInput& input);
-  // Writes the queued records (dropping the oldest as needed) in one batch. On error
-  // the queued records are lost and the error returned (the caller logs it).
-  [[nodiscard]] Status Flush();
-  bool empty() const { return pending_.empty(); }
+  // What one Flush or Write did.
+  struct WriteResult {
+    uint64_t written = 0;  // records written
+    uint64_t dropped = 0;  // records dropped (old ones, or new ones over the caps)
+  };
 
-  const QuarantineCounters& counters() const { return counters_; }
+  // Queues one record for the next Flush (the ZeroMQ ingress thread's pattern).
+  void Add(const QuarantineInput& input);
+  // Writes the records queued by Add (dropping the oldest as needed) in one batch. On
+  // error the queued records are lost and the error returned (the caller logs it).
+  [[nodiscard]] Status Flush(WriteResult* result = nullptr);
+  // Writes `inputs` at once, in one batch of their own (other ingresses' pattern): the
+  // records are durable (with the writer's durability) when it returns OK.
+  [[nodiscard]] Status Write(const std::vector<QuarantineInput>& inputs, WriteResult* result = nullptr);
+  bool empty() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pending_.empty();
+  }
+
+  QuarantineCounters counters() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return counters_;
+  }
   // Records written by this writer (excluding those dropped before being written).
-  uint64_t written() const { return written_; }
+  uint64_t written() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return written_;
+  }
 
  private:
   QuarantineWriter(StateStore* store, const QuarantineOptions& options, Durability durability);
@@ -94,15 +117,19 @@ class QuarantineWriter {
     std::string value;
   };
 
+  void Encode(const QuarantineInput& input, std::vector<Pending>* out);  // REQUIRES: mu_ held
+  Status WritePending(std::vector<Pending>* pending, WriteResult* result);  // REQUIRES: mu_ held
+
   StateStore* store_;
   QuarantineOptions options_;
   Durability durability_;
-  QuarantineCounters counters_;
-  uint64_t written_ = 0;
-  std::vector<Pending> pending_;
-  std::unique_ptr<StoreBatch> batch_;
-  flatbuffers::FlatBufferBuilder fbb_;
-  std::string key_, value_;
+  mutable std::mutex mu_;
+  QuarantineCounters counters_;  // GUARDED_BY(mu_)
+  uint64_t written_ = 0;         // GUARDED_BY(mu_)
+  std::vector<Pending> pending_;  // GUARDED_BY(mu_)
+  std::unique_ptr<StoreBatch> batch_;  // GUARDED_BY(mu_)
+  flatbuffers::FlatBufferBuilder fbb_;  // GUARDED_BY(mu_)
+  std::string key_, value_;  // GUARDED_BY(mu_)
 };
 
 // Key of record `id` and of the counters.
