@@ -15,6 +15,7 @@
 #include "adapters/edi/edi_analysis.h"
 #include "adapters/edi/edi_ingestor.h"
 #include "adapters/storage/rocksdb_store.h"
+#include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 
 namespace ordersync {
@@ -118,7 +119,12 @@ void BM_EdiIngest_IntoEngine(benchmark::State& state) {
   EngineOptions eo;
   eo.durability = Durability::kWal;
   eo.routing.default_target = "erp";
-  auto engine = Engine::Open(eo, store->get());
+  auto log = OpenEventLog(so);
+  if (!log.ok()) {
+    state.SkipWithError(log.status().ToString().c_str());
+    return;
+  }
+  auto engine = Engine::Open(eo, store->get(), log->get());
   if (!engine.ok()) {
     state.SkipWithError(engine.status().ToString().c_str());
     return;
@@ -150,6 +156,7 @@ void BM_EdiIngest_IntoEngine(benchmark::State& state) {
   state.counters["accepted_pct"] = events == 0 ? 0 : 100.0 * accepted / events;
   (*engine)->Stop();
   engine->reset();
+  log->reset();
   store->reset();
   std::filesystem::remove_all(dir);
 }

@@ -1,5 +1,7 @@
 #include "adapters/cli/edi_command.h"
 
+#include "adapters/erp/connectors/jwt.h"  // Base64Encode / Base64Decode (OpenSSL)
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -174,67 +176,18 @@ int Ingest(const AppConfig& config, const EdiCommandOptions& o, std::ostream& ou
 
 }  // namespace
 
-std::string Base64Encode(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = uint8_t(in[i]) << 16;
-    out += {k[v >> 18], k[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], '='};
-  }
-  return out;
-}
-
-bool Base64Decode(std::string_view in, std::string* out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  if (in.size() % 4 != 0) return false;
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; ++j) {
-      if (in[i + j] == '=' && i + 4 == in.size() && j >= 2) {
-        v[j] = 0;
-        ++pad;
-      } else if ((v[j] = value(in[i + j])) < 0 || pad > 0) {
-        return false;
-      }
-    }
-    const uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out->push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 255));
-    if (pad < 1) out->push_back(static_cast<char>(n & 255));
-  }
-  return true;
-}
-
 void RegisterEdiAdminCommand(AdminServer* admin, EdiIngestor* ingestor) {
   admin->Register(
       "edi.ingest",
       {"take an X12 file in as if it arrived in the EDI inbox: {file_name, content_base64}", true,
        [ingestor](const json& args) -> Result<json> {
          const std::string name = args.value("file_name", "edi-ingest");
-         std::string content;
-         if (!args.contains("content_base64") || !args["content_base64"].is_string() ||
-             !Base64Decode(args["content_base64"].get<std::string>(), &content)) {
-           return Status::InvalidArgument("edi.ingest needs content_base64 (the file, base64)");
+         Result<std::string> content = Status::InvalidArgument("missing");
+         if (args.contains("content_base64") && args["content_base64"].is_string()) {
+           content = Base64Decode(args["content_base64"].get<std::string>());
          }
-         Result<EdiFileReport> report = ingestor->Ingest(name, content);
+         if (!content.ok()) return Status::InvalidArgument("edi.ingest needs content_base64 (the file, base64)");
+         Result<EdiFileReport> report = ingestor->Ingest(name, *content);
          if (!report.ok()) return report.status();
          return ReportJson(*report);
        }});

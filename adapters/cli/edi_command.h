@@ -33,8 +33,4 @@ int RunEdiCommand(const AppConfig& config, const EdiCommandOptions& options, std
 // Registers "edi.ingest" {file_name, content_base64} -> the file's EdiFileReport as JSON.
 void RegisterEdiAdminCommand(AdminServer* admin, EdiIngestor* ingestor);
 
-// Base64 (RFC 4648, with padding), for file contents in admin requests.
-std::string Base64Encode(std::string_view bytes);
-bool Base64Decode(std::string_view text, std::string* out);
-
 }  // namespace ordersync
