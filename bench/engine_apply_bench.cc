@@ -122,9 +122,9 @@ void BM_Engine_ApplyHotOrdersNoJournal(benchmark::State& state) {
   RunApply(state, 1 << 20, /*interleaved=*/false, /*journal=*/false);
 }
 
-BENCHMARK(BM_Engine_ApplyHotOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
-BENCHMARK(BM_Engine_ApplyColdOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
-BENCHMARK(BM_Engine_ApplyHotOrdersNoJournal)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_Engine_ApplyHotOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+BENCHMARK(BM_Engine_ApplyColdOrders)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+BENCHMARK(BM_Engine_ApplyHotOrdersNoJournal)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
 
 }  // namespace
 }  // namespace ordersync

@@ -1,5 +1,7 @@
 #include "engine/checkpointer.h"
 
+#include <pthread.h>
+
 namespace ordersync {
 
 Checkpointer::Checkpointer() : thread_([this] { Run(); }) {}
@@ -22,6 +24,7 @@ void Checkpointer::Submit(std::function<void()> job) {
 }
 
 void Checkpointer::Run() {
+  pthread_setname_np(pthread_self(), "os-checkpoint");
   while (true) {
     std::function<void()> job;
     {

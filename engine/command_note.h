@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "engine/command_bytes.h"
 #include "storage_generated.h"
 
 namespace ordersync {
@@ -30,13 +32,13 @@ struct CommandNote {
   int64_t at_ns = 0;  // wall clock of the answer / send / dead letter
   uint32_t attempts = 0;
   int64_t first_sent_at_ns = 0;
-  uint64_t order_cmd_seq = 0;
-  uint8_t command_kind = 0;
-  std::string order_id;
-  std::string command_id;
-  std::string target;
-  std::string outcome;  // "Posted", "AlreadyPosted", "TransientError", "Rejected", "sent", a dead-letter reason
-  std::string reason;   // the ERP's message, or why it was dead-lettered
+  // The ErpCommand the note is about: the journal takes its order, command id, kind,
+  // order_cmd_seq and target from it (no copies). Null when it is unreadable.
+  CommandBytes command;
+  // "Posted", "AlreadyPosted", "TransientError", "Rejected", "sent", a dead-letter reason.
+  // REQUIRES: static storage (a literal or an enum name).
+  std::string_view outcome;
+  std::string reason;  // the ERP's message, or why it was dead-lettered
   std::string erp_document_id;
 };
 

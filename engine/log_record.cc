@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "erp_generated.h"
+
 namespace ordersync {
 namespace {
 
@@ -55,7 +57,34 @@ void LogRecordBuilder::AddOutboxAppend(uint32_t partition, std::string_view erp_
   PutAlignedBytes(erp_command);
 }
 
-void LogRecordBuilder::AddNote(const CommandNote& n) {
+LogItem NoteAsLogItem(const CommandNote& n) {
+  LogItem item;
+  item.type = LogItemType::kNote;
+  item.partition = n.partition;
+  item.outbox_seq = n.outbox_seq;
+  item.removes_command = n.removes_command;
+  item.journal_kind = static_cast<uint8_t>(n.journal_kind);
+  item.at_ns = n.at_ns;
+  item.attempts = n.attempts;
+  item.first_sent_at_ns = n.first_sent_at_ns;
+  item.outcome = n.outcome;
+  item.reason = n.reason;
+  item.erp_document_id = n.erp_document_id;
+  if (n.command != nullptr) {
+    const ErpCommand* c = GetErpCommand(n.command->data());
+    auto view = [](const flatbuffers::String* s) {
+      return s == nullptr ? std::string_view() : std::string_view(s->c_str(), s->size());
+    };
+    item.order_id = view(c->order_id());
+    item.command_id = view(c->command_id());
+    item.target = view(c->target());
+    item.order_cmd_seq = c->order_cmd_seq();
+    item.command_kind = static_cast<uint8_t>(c->kind());
+  }
+  return item;
+}
+
+void LogRecordBuilder::AddNote(const LogItem& n) {
   ItemHeader(LogItemType::kNote, n.partition);
   PutFixed<uint64_t>(&buf_, n.outbox_seq);
   buf_.push_back(n.removes_command ? 1 : 0);

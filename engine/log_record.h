@@ -37,13 +37,16 @@ namespace ordersync {
 
 enum class LogItemType : uint8_t { kEvent = 1, kOutboxAppend = 2, kNote = 3, kExpireParked = 4 };
 
+struct LogItem;
+
 class LogRecordBuilder {
  public:
   // Starts a record of a group commit at `now_ns` (discarding any unfinished one).
   void Begin(int64_t now_ns);
   void AddEvent(uint32_t partition, int64_t received_at_ns, bool replay, std::string_view envelope);
   void AddOutboxAppend(uint32_t partition, std::string_view erp_command);
-  void AddNote(const CommandNote& note);
+  // A note as LogItem (type kNote) carries it.
+  void AddNote(const LogItem& note);
   void AddExpireParked(uint32_t partition);
   size_t items() const { return items_; }
   // The finished record; valid until the next Begin.
@@ -76,6 +79,9 @@ struct LogItem {
   uint8_t command_kind = 0;
   std::string_view order_id, command_id, target, outcome, reason, erp_document_id;
 };
+
+// A CommandNote as a log item: views into `note` and its command (valid while it is).
+LogItem NoteAsLogItem(const CommandNote& note);
 
 class LogRecordReader {
  public:

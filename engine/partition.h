@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/command_bytes.h"
 #include "engine/event_log.h"
 #include "engine/order_state.h"
 
@@ -35,10 +36,6 @@ struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-
-// An ErpCommand buffer, shared between the partition (until its checkpoint) and the ERP
-// dispatcher (until the command is done with). Immutable once made.
-using CommandBytes = std::shared_ptr<const std::string>;
 
 struct CachedOrder {
   OrderState state;

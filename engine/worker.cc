@@ -1,5 +1,7 @@
 #include "engine/worker.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -21,28 +23,6 @@ constexpr size_t kMaxNotesPerBatch = 4096;
 int64_t SteadyNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// A CommandNote as the processor reads notes (as a log item).
-LogItem NoteItem(const CommandNote& n) {
-  LogItem item;
-  item.type = LogItemType::kNote;
-  item.partition = n.partition;
-  item.outbox_seq = n.outbox_seq;
-  item.removes_command = n.removes_command;
-  item.journal_kind = static_cast<uint8_t>(n.journal_kind);
-  item.at_ns = n.at_ns;
-  item.attempts = n.attempts;
-  item.first_sent_at_ns = n.first_sent_at_ns;
-  item.order_cmd_seq = n.order_cmd_seq;
-  item.command_kind = n.command_kind;
-  item.order_id = n.order_id;
-  item.command_id = n.command_id;
-  item.target = n.target;
-  item.outcome = n.outcome;
-  item.reason = n.reason;
-  item.erp_document_id = n.erp_document_id;
-  return item;
 }
 
 // Whether a record of `stream` ending at `end_offset` is newer than `checkpoint`.
@@ -241,6 +221,8 @@ size_t Worker::DrainNotes() {
 }
 
 void Worker::Run() {
+  // Named for top -H / perf: "os-worker-<index>".
+  pthread_setname_np(pthread_self(), ("os-worker-" + std::to_string(index_)).substr(0, 15).c_str());
   const size_t max_batch = items_.size();
   while (true) {
     // Read before draining: what was queued before a checkpoint request is in this
@@ -306,8 +288,9 @@ void Worker::CommitGroup(size_t events, size_t notes, bool sweep_parked) {
   for (size_t i = 0; i < notes && !failed_; ++i) {
     CommandNote& note = notes_[i];
     if (note.partition >= partitions_->size() || !Owns(note.partition)) continue;
-    processor_.ApplyNote((*partitions_)[note.partition].get(), NoteItem(note), accum_.get());
-    record_.AddNote(note);
+    const LogItem item = NoteAsLogItem(note);
+    processor_.ApplyNote((*partitions_)[note.partition].get(), item, accum_.get());
+    record_.AddNote(item);
   }
   if (sweep_parked && !failed_) {
     for (Partition* p : owned_) {

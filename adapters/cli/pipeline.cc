@@ -32,8 +32,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   SloRecorder* slo = p->slo_.get();
   auto erp = ErpService::Create(config.erp, config.admin, config.engine, p->store_.get(),
                                 [slo](std::string_view command, AckStatus, int64_t acked_at_ns) {
-                                  std::string aligned(command);  // FlatBuffers reads in place
-                                  slo->OnCommandAcked(*GetErpCommand(aligned.data()), acked_at_ns);
+                                  // The dispatcher's command buffers are std::strings: aligned.
+                                  slo->OnCommandAcked(*GetErpCommand(command.data()), acked_at_ns);
                                 });
   if (!erp.ok()) {
     spdlog::error("cannot set up the ERP fan-out: {}", erp.status().ToString());

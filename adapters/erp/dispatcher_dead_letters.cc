@@ -12,8 +12,8 @@ void OutboxDispatcher::Impl::WriteDeadLetter(const Entry& e, std::string_view re
                                              const std::string& blocked_by, bool review) {
   DeadLetterRecord r;
   r.command = *e.bytes;
-  r.command_id = e.command_id;
-  r.order_id = e.order_id;
+  r.command_id = std::string(e.command_id);
+  r.order_id = std::string(e.order_id);
   if (e.target < targets_.size()) {
     r.target = targets_[e.target]->options.name;
   } else if (reason != kReasonCorruptCommand) {
@@ -45,12 +45,12 @@ void OutboxDispatcher::Impl::PutBlock(uint32_t p, OrderBlockRecord block) {
 void OutboxDispatcher::Impl::DeadLetterOrder(Entry* head, std::string_view reason, const std::string& message) {
   const uint32_t p = head->partition;
   PartitionState& ps = partitions_[p];
-  const std::string order_id = head->order_id;
-  const std::string blocked_by = head->command_id;
-  std::deque<Entry*> queue;
+  const std::string order_id(head->order_id);
+  const std::string blocked_by(head->command_id);
+  std::vector<Entry*> queue;
   auto order = ps.orders.find(order_id);
   if (order != ps.orders.end()) {
-    queue.swap(order->second);
+    for (Entry* e = order->second.head; e != nullptr; e = e->next_in_order) queue.push_back(e);
     ps.orders.erase(order);
   } else {
     queue.push_back(head);

@@ -9,26 +9,35 @@
 namespace ordersync {
 
 void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
-  auto e = std::make_unique<Entry>();
+  Entry* e = pool_.Acquire();
   e->partition = p;
   e->pos = s.pos;
   e->bytes = std::move(s.bytes);
+  // Commands that never enter the window go back to the pool whatever path they take.
+  struct Recycle {
+    EntryPool* pool;
+    Entry* entry;
+    ~Recycle() {
+      if (entry != nullptr) pool->Release(entry);
+    }
+  } recycle{&pool_, e};
   if (!s.trusted) {
-    e->command_id = "corrupt@" + std::to_string(p) + "/" + std::to_string(s.pos);
+    e->owned_id = "corrupt@" + std::to_string(p) + "/" + std::to_string(s.pos);
+    e->command_id = e->owned_id;
     e->seq = s.pos;
     spdlog::error("erp dispatcher: unreadable command at outbox {}/{}: dead-lettered", p, s.pos);
     WriteDeadLetter(*e, kReasonCorruptCommand, "the outbox value is not a valid ErpCommand", "", true);
     return;
   }
   const ErpCommand* c = GetErpCommand(e->bytes->data());
-  e->command_id = c->command_id() != nullptr ? c->command_id()->str() : "";
-  e->order_id = c->order_id() != nullptr ? c->order_id()->str() : "";
+  auto view = [](const flatbuffers::String* str) { return str == nullptr ? std::string_view() : str->string_view(); };
+  e->command_id = view(c->command_id());
+  e->order_id = view(c->order_id());
   e->seq = c->order_cmd_seq();
   e->kind = c->kind();
   e->same_day = c->priority() == Priority::SameDay;
-  const std::string target = c->target() != nullptr ? c->target()->str() : "";
-  auto ti = target_index_.find(target);
-  if (ti != target_index_.end()) e->target = ti->second;
+  const std::string_view target = view(c->target());
+  e->target = s.target != UINT32_MAX ? s.target : TargetIndex(target);
 
   auto block = blocks_.find(e->order_id);
   if (block != blocks_.end()) {
@@ -54,28 +63,35 @@ void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
       return;
     }
   }
-  if (ti == target_index_.end()) {
+  if (e->target == UINT32_MAX) {
     spdlog::error("erp dispatcher: command {} names target '{}', which is not configured: dead-lettered",
                   e->command_id, target);
     const bool review = IsCompensation(e->kind);
-    WriteDeadLetter(*e, kReasonUnknownTarget, "no [erp.targets." + target + "] is configured", e->command_id, review);
+    WriteDeadLetter(*e, kReasonUnknownTarget, "no [erp.targets." + std::string(target) + "] is configured",
+                    std::string(e->command_id), review);
     OrderBlockRecord b;
-    b.order_id = e->order_id;
+    b.order_id = std::string(e->order_id);
     b.from_seq = e->seq;
-    b.blocked_by = e->command_id;
+    b.blocked_by = std::string(e->command_id);
     b.reason = std::string(kReasonUnknownTarget);
     b.at_ns = wall_->NowNanos();
     b.needs_review = review;
     PutBlock(p, std::move(b));
     return;
   }
-  Entry* raw = e.get();
+  recycle.entry = nullptr;  // admitted: the window owns it
   PartitionState& ps = partitions_[p];
-  ps.window.emplace(s.pos, std::move(e));
-  ++ps.per_target[raw->target];
-  std::deque<Entry*>& order = ps.orders[raw->order_id];
-  order.push_back(raw);
-  if (order.size() == 1) MakeReady(raw);
+  ++ps.window;
+  ++ps.per_target[e->target];
+  auto [it, fresh] = ps.orders.try_emplace(std::string(e->order_id));
+  OrderQueue& order = it->second;
+  if (order.tail != nullptr) {
+    order.tail->next_in_order = e;
+    order.tail = e;
+    return;
+  }
+  order.head = order.tail = e;
+  MakeReady(e);
 }
 
 void OutboxDispatcher::Impl::MakeReady(Entry* e) {
@@ -138,16 +154,16 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
   ++e->gen;
   ++t.in_flight;
   timeouts_.push(Timer{now + static_cast<int64_t>(t.options.timeout_ms) * 1'000'000, Ref(e)});
-  by_command_[e->command_id] = Ref(e);
+  by_command_[e->command_id] = e;
   // Attempt 1 is told by the answer's note (first_sent_at_ns); only re-sends get their own.
   if (e->attempts > 1) Note(*e, /*removes=*/false, storage::JournalKind::CommandSent, "sent", "");
   return true;
 }
 
 void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_t now) {
-  auto it = by_command_.find(std::string(answer.command_id));
-  Entry* e = it == by_command_.end() ? nullptr : Resolve(it->second);
-  if (e == nullptr || e->command_id != answer.command_id) {
+  auto it = by_command_.find(answer.command_id);
+  Entry* e = it == by_command_.end() ? nullptr : it->second;
+  if (e == nullptr || !e->live || e->command_id != answer.command_id) {
     ++stale_acks_;  // e.g. a second answer after the command completed
     return;
   }
@@ -220,26 +236,26 @@ void OutboxDispatcher::Impl::RemoveEntry(Entry* e) {
     t.breaker.OnAbandoned();
   }
   auto it = by_command_.find(e->command_id);
-  if (it != by_command_.end() && it->second.partition == e->partition && it->second.pos == e->pos) {
-    by_command_.erase(it);
-  }
+  if (it != by_command_.end() && it->second == e) by_command_.erase(it);
   PartitionState& ps = partitions_[e->partition];
   --ps.per_target[e->target];
-  ps.window.erase(e->pos);  // destroys e
+  --ps.window;
+  pool_.Release(e);
 }
 
 void OutboxDispatcher::Impl::Complete(Entry* e) {
   ++acknowledged_;
   PartitionState& ps = partitions_[e->partition];
   auto order = ps.orders.find(e->order_id);
+  Entry* next = e->next_in_order;
   RemoveEntry(e);
   if (order == ps.orders.end()) return;
-  std::deque<Entry*>& queue = order->second;
-  queue.pop_front();  // the acknowledged command was its order's head
-  if (queue.empty()) {
+  // The acknowledged command was its order's head.
+  order->second.head = next;
+  if (next == nullptr) {
     ps.orders.erase(order);
   } else {
-    MakeReady(queue.front());
+    MakeReady(next);
   }
 }
 
@@ -276,13 +292,9 @@ void OutboxDispatcher::Impl::Note(const Entry& e, bool removes, storage::Journal
   n.at_ns = wall_->NowNanos();
   n.attempts = e.attempts;
   n.first_sent_at_ns = e.first_sent_wall_ns;
-  n.order_cmd_seq = e.seq;
-  n.command_kind = static_cast<uint8_t>(e.kind);
-  if (options_.journal) {
-    n.order_id = e.order_id;
-    n.command_id = e.command_id;
-    n.target = e.target < targets_.size() ? targets_[e.target]->options.name : std::string();
-    n.outcome = std::string(outcome);
+  if (options_.journal && e.owned_id.empty()) {  // an unreadable command has no journal fields
+    n.command = e.bytes;
+    n.outcome = outcome;
     n.reason = std::string(reason);
     n.erp_document_id = std::string(document);
   }

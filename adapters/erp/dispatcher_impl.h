@@ -118,29 +118,46 @@ class OutboxDispatcher::Impl {
  private:
   enum class St : uint8_t { kWaiting, kReady, kInFlight, kBackoff };
 
-  // A command the dispatcher holds (its window), from admission until it is done with.
+  // A command the dispatcher holds, from admission until it is done with. Entries come
+  // from a pool (no allocation per command); their strings are views into `bytes`.
   struct Entry {
     uint32_t partition = 0;
     uint64_t pos = 0;  // outbox_seq
     CommandBytes bytes;
-    std::string command_id;
-    std::string order_id;
-    uint64_t seq = 0;  // order_cmd_seq
+    std::string_view command_id;
+    std::string_view order_id;
+    std::string owned_id;  // command_id of a command whose bytes are unreadable
+    uint64_t seq = 0;      // order_cmd_seq
     CommandKind kind = CommandKind::CreateSalesOrder;
     bool same_day = false;
+    bool live = false;
     uint32_t target = UINT32_MAX;  // index into targets_ once known
     St st = St::kWaiting;
-    uint32_t gen = 0;  // bumped on every state change; stale timer/queue refs are skipped
+    uint32_t gen = 0;  // bumped on every state change and on release: stale refs are skipped
     uint32_t attempts = 0;
     int64_t first_attempt_ns = 0;
     int64_t last_attempt_ns = 0;     // steady clock: when the latest attempt was sent
     int64_t first_sent_wall_ns = 0;  // wall clock of attempt 1, for the journal
+    Entry* next_in_order = nullptr;  // the order's next command (admission order)
+    Entry* next_free = nullptr;
   };
 
+  // A reference that goes stale when the entry changes state or is released.
   struct EntryRef {
-    uint32_t partition;
-    uint64_t pos;
+    Entry* entry;
     uint32_t gen;
+  };
+
+  // Fixed slabs of entries and a free list: stable addresses, no allocation per command.
+  class EntryPool {
+   public:
+    Entry* Acquire();
+    void Release(Entry* e);
+
+   private:
+    static constexpr size_t kSlab = 1024;
+    std::vector<std::unique_ptr<Entry[]>> slabs_;
+    Entry* free_ = nullptr;
   };
 
   struct Timer {
@@ -155,18 +172,24 @@ class OutboxDispatcher::Impl {
     uint64_t pos = 0;
     CommandBytes bytes;
     uint32_t target = UINT32_MAX;  // as named by the command (UINT32_MAX: unknown/corrupt)
-    bool trusted = false;          // made by this process's engine (no need to verify)
+    bool trusted = false;          // a verified ErpCommand
+  };
+
+  // An order's admitted commands, oldest first (linked through Entry::next_in_order).
+  struct OrderQueue {
+    Entry* head = nullptr;
+    Entry* tail = nullptr;
   };
 
   struct PartitionState {
     uint64_t cursor = 0;  // next outbox_seq expected (everything below was taken in)
     uint32_t paused = 0;  // replay tasks outstanding: admit nothing
+    uint32_t window = 0;  // commands admitted and not done with
     std::deque<Staged> staged;
     std::vector<uint32_t> staged_per_target;
-    std::map<uint64_t, std::unique_ptr<Entry>> window;
-    std::unordered_map<std::string, std::deque<Entry*>> orders;  // each in outbox order
-    std::vector<uint32_t> per_target;                           // window entries per target
-    std::vector<std::string> replayed_orders;                   // orders with a Replayed block
+    std::unordered_map<std::string, OrderQueue, StringHash, std::equal_to<>> orders;
+    std::vector<uint32_t> per_target;            // admitted commands per target
+    std::vector<std::string> replayed_orders;    // orders with a Replayed block
   };
 
   struct Target {
@@ -188,9 +211,12 @@ class OutboxDispatcher::Impl {
   };
 
   bool Enqueue(std::shared_ptr<DispatcherControl> request);
-  Entry* Resolve(const EntryRef& ref);
-  static EntryRef Ref(const Entry* e) { return EntryRef{e->partition, e->pos, e->gen}; }
+  static Entry* Resolve(const EntryRef& ref) {
+    return ref.entry->live && ref.entry->gen == ref.gen ? ref.entry : nullptr;
+  }
+  static EntryRef Ref(Entry* e) { return EntryRef{e, e->gen}; }
   uint32_t TargetOf(std::string_view erp_command) const;
+  uint32_t TargetIndex(std::string_view name) const;
 
   // outbox_dispatcher.cc
   void Run();
@@ -212,6 +238,7 @@ class OutboxDispatcher::Impl {
   void RemoveEntry(Entry* e);
   void ProcessTimers(int64_t now);
   // Queues a note about `e` for the engine (journal-only notes only when the journal is on).
+  // `outcome` must have static storage (CommandNote::outcome).
   void Note(const Entry& e, bool removes, storage::JournalKind kind, std::string_view outcome, std::string_view reason,
             std::string_view document = {});
   // dispatcher_dead_letters.cc
@@ -244,9 +271,11 @@ class OutboxDispatcher::Impl {
   // Per target (index as targets_): post latency. Created with the Impl and never resized,
   // so Stats() may read them from any thread; written by the dispatcher thread only.
   std::vector<std::unique_ptr<StatsHistogram>> post_latency_;
-  std::unordered_map<std::string, uint32_t> target_index_;
-  std::unordered_map<std::string, OrderBlockRecord> blocks_;  // by order_id
-  std::unordered_map<std::string, EntryRef> by_command_;      // sent at least once
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> target_index_;
+  std::unordered_map<std::string, OrderBlockRecord, StringHash, std::equal_to<>> blocks_;  // by order_id
+  // Commands sent at least once, by command_id (a view into the entry's bytes).
+  std::unordered_map<std::string_view, Entry*> by_command_;
+  EntryPool pool_;
   TimerHeap timeouts_;
   TimerHeap backoffs_;
   std::unique_ptr<StoreBatch> batch_;     // dead letters and blocks not yet written

@@ -130,11 +130,38 @@ void OutboxDispatcher::Impl::OnCommandsDurable(std::vector<DurableCommand>& comm
   mailbox_->Wake();
 }
 
+uint32_t OutboxDispatcher::Impl::TargetIndex(std::string_view name) const {
+  auto it = target_index_.find(name);
+  return it == target_index_.end() ? UINT32_MAX : it->second;
+}
+
 uint32_t OutboxDispatcher::Impl::TargetOf(std::string_view erp_command) const {
   const ErpCommand* c = GetErpCommand(erp_command.data());
-  if (c->target() == nullptr) return UINT32_MAX;
-  auto it = target_index_.find(c->target()->str());
-  return it == target_index_.end() ? UINT32_MAX : it->second;
+  return c->target() == nullptr ? UINT32_MAX : TargetIndex(c->target()->string_view());
+}
+
+OutboxDispatcher::Impl::Entry* OutboxDispatcher::Impl::EntryPool::Acquire() {
+  if (free_ == nullptr) {
+    slabs_.push_back(std::make_unique<Entry[]>(kSlab));
+    Entry* slab = slabs_.back().get();
+    for (size_t i = 0; i < kSlab; ++i) {
+      slab[i].next_free = free_;
+      free_ = &slab[i];
+    }
+  }
+  Entry* e = free_;
+  free_ = e->next_free;
+  e->next_free = nullptr;
+  e->live = true;
+  return e;
+}
+
+void OutboxDispatcher::Impl::EntryPool::Release(Entry* e) {
+  const uint32_t gen = e->gen + 1;  // refs to the old occupant stay stale
+  *e = Entry();
+  e->gen = gen;
+  e->next_free = free_;
+  free_ = e;
 }
 
 void OutboxDispatcher::Impl::Stage(uint32_t p, Staged s) {
@@ -170,7 +197,7 @@ void OutboxDispatcher::Impl::AdmitStaged(uint32_t p) {
   PartitionState& ps = partitions_[p];
   if (ps.paused > 0) return;
   const size_t limit = options_.erp.read_ahead_per_partition;
-  while (!ps.staged.empty() && ps.window.size() < limit) {
+  while (!ps.staged.empty() && ps.window < limit) {
     Staged s = std::move(ps.staged.front());
     ps.staged.pop_front();
     if (s.target != UINT32_MAX) --ps.staged_per_target[s.target];
@@ -253,7 +280,7 @@ void OutboxDispatcher::Impl::Publish(int64_t now, bool force) {
     s.targets.push_back(t.counters);
   }
   for (const PartitionState& ps : partitions_) {
-    s.window += ps.window.size();
+    s.window += ps.window;
     s.unread += ps.staged.size();
   }
   s.acknowledged = acknowledged_;
@@ -271,12 +298,6 @@ bool OutboxDispatcher::Impl::Enqueue(std::shared_ptr<DispatcherControl> request)
   }
   mailbox_->Wake();
   return true;
-}
-
-OutboxDispatcher::Impl::Entry* OutboxDispatcher::Impl::Resolve(const EntryRef& ref) {
-  auto& window = partitions_[ref.partition].window;
-  auto it = window.find(ref.pos);
-  return it == window.end() ? nullptr : it->second.get();
 }
 
 Result<ReplayReport> OutboxDispatcher::Impl::Replay(const DeadLetterFilter& filter) {

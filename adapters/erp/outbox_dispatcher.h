@@ -91,7 +91,8 @@ struct DispatcherOptions {
   // (engine/journal.h, `ordersync trace`). Mirrors EngineOptions::journal.
   bool journal = true;
   // Called on the dispatcher thread for each Posted / AlreadyPosted answer, with the
-  // acknowledged ErpCommand buffer and the wall-clock time of the answer (ns): feeds the
+  // acknowledged ErpCommand buffer (8-byte aligned: it may be read in place) and the
+  // wall-clock time of the answer (ns): feeds the
   // SLO histograms (adapters/metrics/slo_recorder.h). Must not block. Default: none.
   std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged;
 };

@@ -54,19 +54,14 @@ class PostingErp final : public OutboxListener {
   void OnCommandsDurable(std::vector<DurableCommand>& commands) override {
     std::vector<CommandNote> notes;
     notes.reserve(commands.size());
-    for (const DurableCommand& c : commands) {
-      const ErpCommand* cmd = GetErpCommand(c.bytes->data());
+    for (DurableCommand& c : commands) {
       CommandNote n;
       n.partition = c.partition;
       n.outbox_seq = c.outbox_seq;
       n.removes_command = true;
       n.journal_kind = storage::JournalKind::CommandAcked;
       n.attempts = 1;
-      n.order_cmd_seq = cmd->order_cmd_seq();
-      n.command_kind = static_cast<uint8_t>(cmd->kind());
-      n.order_id = cmd->order_id()->str();
-      n.command_id = cmd->command_id()->str();
-      n.target = cmd->target() != nullptr ? cmd->target()->str() : "";
+      n.command = std::move(c.bytes);
       n.outcome = "Posted";
       notes.push_back(std::move(n));
     }

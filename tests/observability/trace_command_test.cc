@@ -40,11 +40,11 @@ class TraceCommandTest : public ::testing::Test {
                          std::string_view message) {
     const uint32_t p = harness_.engine().PartitionFor(order);
     uint64_t outbox_seq = 0;
-    uint64_t order_cmd_seq = 0;
+    CommandBytes command;
     for (const OutboxCommand& c : harness_.Outbox()) {
       if (c.command_id == command_id) {
         outbox_seq = c.outbox_seq;
-        order_cmd_seq = c.order_cmd_seq;
+        command = std::make_shared<const std::string>(c.bytes);
       }
     }
     if (attempt == 1) first_sent_at_ns_ = harness_.clock().NowNanos();
@@ -57,12 +57,8 @@ class TraceCommandTest : public ::testing::Test {
       n.at_ns = harness_.clock().NowNanos();
       n.attempts = attempt;
       n.first_sent_at_ns = first_sent_at_ns_;
-      n.order_cmd_seq = order_cmd_seq;
-      n.command_kind = static_cast<uint8_t>(CommandKind::CreateSalesOrder);
-      n.order_id = order;
-      n.command_id = command_id;
-      n.target = "erp";
-      n.outcome = std::string(o);
+      n.command = command;
+      n.outcome = o;
       return n;
     };
     if (attempt > 1) notes.push_back(note(storage::JournalKind::CommandSent, "sent"));

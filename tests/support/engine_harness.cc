@@ -127,6 +127,7 @@ std::vector<OutboxCommand> EngineHarness::Outbox() {
     oc.correlation_id = c->correlation_id() ? c->correlation_id()->str() : "";
     oc.lines = c->lines() ? c->lines()->size() : 0;
     oc.first_line_qty = oc.lines > 0 ? c->lines()->Get(0)->qty() : 0;
+    oc.bytes = value;
     out.push_back(std::move(oc));
   }
   return out;

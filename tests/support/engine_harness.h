@@ -40,6 +40,7 @@ struct OutboxCommand {
   std::string correlation_id;
   size_t lines = 0;
   int64_t first_line_qty = 0;
+  std::string bytes;  // the ErpCommand as stored
 };
 
 struct ExceptionEntry {
