@@ -10,6 +10,7 @@ namespace ordersync {
 namespace {
 
 constexpr std::string_view kChunkMagic = "OSJ3";
+constexpr std::string_view kLegacyChunkMagic = "OSJ2";
 
 uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
@@ -159,8 +160,22 @@ void JournalOrderRange(uint32_t partition, std::string_view order_id, std::strin
 
 bool ForEachJournalEntry(std::string_view body, const std::function<void(const JournalEntryView&)>& fn) {
   JournalEntryView e;
+  std::string scratch;
+  if (body.substr(0, kLegacyChunkMagic.size()) == kLegacyChunkMagic) {
+    // "OSJ2" (len:4 little-endian, storage.JournalEntry[len])*: chunks of earlier releases.
+    body.remove_prefix(kLegacyChunkMagic.size());
+    while (!body.empty()) {
+      if (body.size() < 4) return false;
+      uint32_t n = 0;
+      for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(body[i])) << (8 * i);
+      body.remove_prefix(4);
+      if (n > body.size() || !DecodeFlatBuffer(body.substr(0, n), &scratch, &e)) return false;
+      fn(e);
+      body.remove_prefix(n);
+    }
+    return true;
+  }
   if (body.substr(0, kChunkMagic.size()) != kChunkMagic) {
-    std::string scratch;
     if (!DecodeFlatBuffer(body, &scratch, &e)) return false;
     fn(e);
     return true;

@@ -14,6 +14,7 @@
 //
 // Value := expire_at:8 body
 //   body  := "OSJ3" (len:varint entry[len])*          a chunk (this version)
+//          | "OSJ2" (len:4 storage.JournalEntry[len])*   a chunk (earlier releases, read only)
 //          | storage.JournalEntry (FlatBuffers)       one entry (older versions, tools)
 //   entry := kind:1 present:varint at_ns:8 milestone:1 command_kind:1
 //            order_cmd_seq:varint attempt:varint
