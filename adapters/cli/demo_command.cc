@@ -257,9 +257,12 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
             << "  engine     " << eo.partitions << " partitions on " << eo.workers << " workers, durability "
             << DurabilityName(eo.durability) << ", data dir " << data_dir << " (kept)\n"
             << "  ERP        dispatcher -> " << (*erp)->Describe();
-  for (const ErpTargetOptions& t : demo_config.erp.targets) {
-    std::cout << " (target " << t.name << ", " << t.rate_per_s << "/s)";
-    if ((*erp)->http()) break;  // the description names the second one
+  if ((*erp)->http()) {  // the description names the targets
+    if (!demo_config.erp.targets.empty()) std::cout << " (" << demo_config.erp.targets.front().rate_per_s << "/s each)";
+  } else {
+    for (const ErpTargetOptions& t : demo_config.erp.targets) {
+      std::cout << " (target " << t.name << ", " << t.rate_per_s << "/s)";
+    }
   }
   if (sim.outage_for_s > 0) {
     std::cout << "; outage from " << sim.outage_at_s << " s to " << sim.outage_at_s + sim.outage_for_s << " s";

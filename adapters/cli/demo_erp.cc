@@ -167,13 +167,13 @@ std::string DemoErp::Describe() const {
                   (auth_ == "oauth2_client_secret" ? std::string("OAuth 2.0 client credentials")
                    : auth_ == "basic"              ? std::string(api_ == "sap_s4" ? "Basic + CSRF" : "Basic")
                                                    : std::string("Idempotency-Key")) +
-                  ")";
+                  ") as target erp";
   const ErpKind kind = *ErpKindFromName(api_);
   std::string others;
   for (CommandKind k : EnumValuesCommandKind()) {
     if (!ErpKindSupports(kind, k)) others += std::string(others.empty() ? "" : ", ") + EnumNameCommandKind(k);
   }
-  if (!others.empty()) d += ";\n             " + others + " -> target wms, a ZeroMQ simulator at " + zmq_->endpoint();
+  if (!others.empty()) d += ";\n             " + others + " -> a ZeroMQ simulator at " + zmq_->endpoint() + " as target wms";
   return d;
 }
 

@@ -46,8 +46,9 @@ class DemoErp {
   ErpSimSummary Summary() const;
   // Both ledgers, in posting time order.
   std::vector<ErpPosting> Ledger() const;
-  // "simulated NetSuite REST API at http://127.0.0.1:41234 (OAuth 2.0 client credentials)"
-  // and, when allocations go elsewhere, the ZeroMQ simulator's part.
+  // "simulated NetSuite REST API at http://127.0.0.1:41234 (OAuth 2.0 client credentials)
+  // as target erp" and, when some kinds go elsewhere, "; <kinds> -> a ZeroMQ simulator at
+  // tcp://... as target wms" on a second line.
   std::string Describe() const;
   bool http() const { return http_ != nullptr; }
   ErpHttpSimSummary HttpSummary() const { return http_ != nullptr ? http_->Summary() : ErpHttpSimSummary{}; }
