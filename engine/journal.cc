@@ -81,6 +81,9 @@ bool DecodeCompact(std::string_view payload, JournalEntryView* e) {
   std::string_view* strings[] = {&e->event_id, &e->source,     &e->correlation_id, &e->outcome,
                                  &e->reason,   &e->command_id, &e->target,         &e->erp_document_id};
   for (size_t i = 0; i < 8; ++i) {
+    // An absent string is empty: `e` is reused for every entry of a chunk, and must not
+    // show the previous entry's value (e.g. an answer without a message).
+    *strings[i] = std::string_view();
     if ((present & (1u << i)) != 0 && !c.Str(strings[i])) return false;
   }
   e->commands.clear();

@@ -342,6 +342,37 @@ TEST(LifecycleCommandTest, CommandsCarryIdsCorrelationAndLines) {
   EXPECT_EQ(commands[1].caused_by_event_id, "e2");
 }
 
+// A chunk's entries are read into one reused view: a string an entry does not have reads
+// empty, not as the previous entry's (an ERP answer without a message after one with).
+TEST(LifecycleJournalTest, ChunkEntryWithoutAStringReadsItEmpty) {
+  JournalWriter w;
+  JournalRecord with;
+  with.kind = storage::JournalKind::CommandAcked;
+  with.outcome = "Posted";
+  with.reason = "HTTP 204";
+  with.command_id = "O-1/SO/O-1";
+  with.erp_document_id = "1038";
+  JournalRecord without = with;
+  without.reason = {};
+  without.erp_document_id = {};
+  without.command_id = "O-1/AL/O-1";
+  std::string entries, one;
+  for (const JournalRecord* r : {&with, &without}) {
+    one.clear();
+    w.Encode(*r, &one);
+    PutVarint64(&entries, one.size());
+    entries += one;
+  }
+  const std::string chunk = "OSJ3" + entries;  // a chunk's body: magic, then (len entry)*
+  std::vector<std::pair<std::string, std::string>> read;  // (reason, document) per entry
+  ASSERT_TRUE(ForEachJournalEntry(chunk, [&](const JournalEntryView& e) {
+    read.emplace_back(std::string(e.reason), std::string(e.erp_document_id));
+  }));
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0], std::make_pair(std::string("HTTP 204"), std::string("1038")));
+  EXPECT_EQ(read[1], std::make_pair(std::string(), std::string()));
+}
+
 TEST(LifecycleJournalTest, TimelineRecordsEventsOutcomesAndCommandsInOrder) {
   EngineHarness h;
   h.Send(Reserved("O1", "e2", "R1", L(4)));             // parked: order not yet accepted

@@ -14,11 +14,11 @@
 #include <thread>
 #include <tuple>
 
+#include "adapters/cli/demo_erp.h"
 #include "adapters/cli/demo_report.h"
 #include "adapters/cli/logging.h"
 #include "adapters/cli/pipeline.h"
 #include "adapters/config/option_names.h"
-#include "adapters/erp/erp_simulator.h"
 #include "adapters/ingress/loadgen.h"
 
 #ifndef ORDERSYNC_VERSION
@@ -71,10 +71,10 @@ std::string CliPath() {
 }
 
 // The config the demo runs on: the effective one, with its own data dir, loopback
-// ephemeral ports, no admin endpoint, every ERP target at the simulator and a store scan
-// every second (fresh figures for the progress line).
-AppConfig DemoConfig(const AppConfig& config, const std::string& data_dir, const std::string& erp_endpoint) {
-  AppConfig c = config;
+// ephemeral ports, the ERP targets at the simulators (DemoErp::Configure) and a store
+// scan every second (fresh figures for the progress line).
+AppConfig DemoConfig(const AppConfig& config, const std::string& data_dir, const DemoErp& erp) {
+  AppConfig c = erp.Configure(config);
   c.storage.data_dir = data_dir;
   c.ingress.ack_endpoint = "tcp://127.0.0.1:*";
   c.ingress.pull_endpoint = "";
@@ -84,11 +84,10 @@ AppConfig DemoConfig(const AppConfig& config, const std::string& data_dir, const
   // runs its commands.
   c.admin.endpoint = "tcp://127.0.0.1:*";
   c.metrics.scan_interval_s = 1;
-  for (ErpTargetOptions& t : c.erp.targets) t.endpoint = erp_endpoint;
   return c;
 }
 
-DemoSample Sample(Pipeline* p, const ErpSimulator& erp, const AppConfig& config, SteadyClock::time_point t0,
+DemoSample Sample(Pipeline* p, const DemoErp& erp, const AppConfig& config, SteadyClock::time_point t0,
                   const ErpSimOptions& sim) {
   DemoSample s;
   s.elapsed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
@@ -139,7 +138,9 @@ CLI::App* AddDemoSubcommand(CLI::App& app, DemoOptions* o) {
       "Live demo of the whole pipeline in one process, on the effective config: simulated warehouse producers\n"
       "send order milestones over ZeroMQ (with exact and business duplicates, out-of-order delivery and\n"
       "malformed frames) to the ingress; the engine validates, dedups, resequences and writes ERP commands to\n"
-      "its RocksDB outbox; the dispatcher posts them to a simulated ERP that goes down for a while. Prints a\n"
+      "its RocksDB outbox; the dispatcher posts them to a simulated ERP that goes down for a while (--erp picks\n"
+      "which: our ZeroMQ protocol, or the HTTP API of NetSuite, SAP S/4HANA, Business Central, Oracle Fusion or\n"
+      "a webhook, simulated on loopback with its real paths, auth and answers). Prints a\n"
       "line per second, waits for the outbox to drain, then explains what happened and prints the commands to\n"
       "inspect the run (trace, quarantine, dlq), which work after the demo on its kept data dir. Ports are\n"
       "loopback and ephemeral (metrics: [metrics] listen_address, else an ephemeral port); no admin endpoint.");
@@ -179,6 +180,12 @@ CLI::App* AddDemoSubcommand(CLI::App& app, DemoOptions* o) {
       ->type_name("DIR");
   demo->add_option("--seed", o->seed, "Seed of the generated orders and ERP faults; 0 = from the clock")
       ->capture_default_str();
+  demo->add_option("--erp", o->erp,
+                   "The simulated ERP: zmq (ErpCommand/ErpAck over ZeroMQ, every configured target), or netsuite, "
+                   "sap_s4, d365_bc, oracle_fusion or webhook (that ERP's HTTP API behind one target \"erp\" of "
+                   "that kind; the command kinds it cannot take go to a ZeroMQ target \"wms\")")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"zmq", "netsuite", "sap_s4", "d365_bc", "oracle_fusion", "webhook"}));
   demo->add_flag("--verbose", o->verbose, "Log at the [log] level of the config (default: errors only)");
   return demo;
 }
@@ -207,12 +214,12 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
   const auto t0 = SteadyClock::now();
   const int64_t t0_wall_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto erp = ErpSimulator::Start(sim);
+  auto erp = DemoErp::Start(options.erp, sim, data_dir);
   if (!erp.ok()) {
     std::cerr << "ordersync demo: cannot start the ERP simulator: " << erp.status().ToString() << "\n";
     return 1;
   }
-  const AppConfig demo_config = DemoConfig(config, data_dir, (*erp)->endpoint());
+  const AppConfig demo_config = DemoConfig(config, data_dir, **erp);
   PipelineOptions pipeline_options;
   pipeline_options.version = ORDERSYNC_VERSION;
   pipeline_options.metrics_fallback_address = "127.0.0.1:0";
@@ -249,9 +256,13 @@ int RunDemo(const AppConfig& config, const DemoOptions& options) {
             << "% out of order, " << kMalformed * 100 << "% malformed frames)\n"
             << "  engine     " << eo.partitions << " partitions on " << eo.workers << " workers, durability "
             << DurabilityName(eo.durability) << ", data dir " << data_dir << " (kept)\n"
-            << "  ERP        dispatcher -> simulated ERP at " << (*erp)->endpoint();
-  for (const ErpTargetOptions& t : demo_config.erp.targets) {
-    std::cout << " (target " << t.name << ", " << t.rate_per_s << "/s)";
+            << "  ERP        dispatcher -> " << (*erp)->Describe();
+  if ((*erp)->http()) {  // the description names the targets
+    if (!demo_config.erp.targets.empty()) std::cout << " (" << demo_config.erp.targets.front().rate_per_s << "/s each)";
+  } else {
+    for (const ErpTargetOptions& t : demo_config.erp.targets) {
+      std::cout << " (target " << t.name << ", " << t.rate_per_s << "/s)";
+    }
   }
   if (sim.outage_for_s > 0) {
     std::cout << "; outage from " << sim.outage_at_s << " s to " << sim.outage_at_s + sim.outage_for_s << " s";

@@ -1,7 +1,8 @@
 // `ordersync demo`: a live demonstration of the whole pipeline in one process. It starts
 // the components `serve` runs (Pipeline: RocksDB store, engine, ingress, ERP dispatcher,
-// metrics) on loopback ephemeral ports, an ERP simulator (adapters/erp/erp_simulator.h)
-// that the dispatcher posts to, and the warehouse load generator (adapters/ingress/
+// metrics) on loopback ephemeral ports, an ERP simulator that the dispatcher posts to
+// (demo_erp.h: our ZeroMQ protocol, or with --erp the HTTP API of NetSuite, SAP S/4HANA,
+// Business Central, Oracle Fusion or a webhook), and the warehouse load generator (adapters/ingress/
 // loadgen.h) as producers over real ZeroMQ — with duplicates, out-of-order delivery and
 // malformed frames, and a scheduled ERP outage. It prints one progress line per second,
 // waits (bounded) for the outbox to drain, and ends with a plain-words summary and the
@@ -28,6 +29,7 @@ struct DemoOptions {
   double linger_s = 0;          // keep everything (and the metrics endpoint) up this long after the summary
   std::string data_dir;         // "" = a fresh /tmp/ordersync-demo-XXXXXX (kept)
   uint64_t seed = 0;            // 0 = from the clock (order ids differ per run)
+  std::string erp = "zmq";      // zmq, or the HTTP API of netsuite, sap_s4, d365_bc, oracle_fusion, webhook
   bool verbose = false;         // log at the config's [log] level instead of errors only
   std::string config_path;      // the --config file, repeated in the printed commands ("" = built-in)
 };

@@ -172,6 +172,18 @@ void PrintDemoSummary(const DemoFacts& f, const DemoSample& first, const DemoSam
     out << Format("; %llu more than issued this run (left in the outbox by an earlier run)", U(accounted - issued));
   }
   out << "\n";
+  for (const TargetStats& t : last.dispatcher.targets) {
+    if (!t.has_transport_stats) continue;
+    const ErpConnectorStats& h = t.transport;
+    out << Format("  ERP HTTP    target %s (%s): %llu requests over %llu connections: %llu 2xx, %llu 4xx, %llu 5xx "
+                  "(%llu 503),\n",
+                  t.name.c_str(), h.kind.c_str(), U(h.http_requests), U(h.connections_opened), U(h.http_2xx),
+                  U(h.http_4xx), U(h.http_5xx), U(h.http_503))
+        << Format("              %llu Retry-After waits (%.1f s), %llu OAuth tokens, %llu CSRF tokens, %llu $batch "
+                  "requests, %llu look-ups (%llu found)\n",
+                  U(h.retry_after_waits), h.retry_after_wait_ms / 1000.0, U(h.token_fetches), U(h.csrf_fetches),
+                  U(h.batches), U(h.lookups), U(h.lookups_found));
+  }
   const uint64_t breaches = SloBreaches(last);
   out << Format("  SLOs        %llu orders at risk at the last store scan, %llu SLO breaches (order-to-ship %llu s,\n",
                 U(last.scan.orders_at_risk), U(breaches), U(last.slo_order_to_ship_s))

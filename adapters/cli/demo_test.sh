@@ -14,7 +14,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # --help documents every option.
 "$bin" demo --help >"$tmp/help" || fail "demo --help exited $?"
 for opt in --seconds --rate --producers --outage-seconds --erp-reject-rate --drain-timeout --linger --data-dir \
-           --seed --verbose; do
+           --seed --erp --verbose; do
   grep -q -- "$opt" "$tmp/help" || fail "demo --help does not mention $opt"
 done
 
@@ -65,4 +65,25 @@ dlq_cmd=$(show | sed -n 's/^  ERP DLQ     //p')
 [ -n "$dlq_cmd" ] || fail "no dlq command printed: $out"
 sh -c "$dlq_cmd" >"$tmp/dlq" 2>&1 || fail "'$dlq_cmd' exited $?: $(cat "$tmp/dlq")"
 grep -q '0 dead letter(s)' "$tmp/dlq" || fail "dlq list: $(cat "$tmp/dlq")"
+
+# --erp netsuite: the same pipeline posting to the simulated NetSuite REST API (OAuth,
+# 503 + Retry-After during the outage); allocations go to the ZeroMQ target "wms".
+"$bin" demo --erp netsuite --seconds 5 --outage-seconds 2 --data-dir "$tmp/ns" >"$tmp/ns.out" 2>"$tmp/ns.err" \
+  || fail "demo --erp netsuite exited $?: $(cat "$tmp/ns.out" "$tmp/ns.err")"
+ns_out=$(cat "$tmp/ns.out")
+printf '%s\n' "$ns_out" | grep -q 'dispatcher -> simulated NetSuite REST API at http://127.0.0.1:[0-9]* (OAuth' \
+  || fail "demo --erp netsuite does not name the NetSuite simulator: $ns_out"
+ns_posted=$(printf '%s\n' "$ns_out" | grep '^  ERP posted ')
+ns_issued=$(echo "$ns_posted" | sed -n 's/^  ERP posted  \([0-9]*\) commands issued.*/\1/p')
+ns_count=$(echo "$ns_posted" | sed -n 's/.*the ERP posted \([0-9]*\), with.*/\1/p')
+ns_dups=$(echo "$ns_posted" | sed -n 's/.*, with \([0-9]*\) duplicates.*/\1/p')
+[ -n "$ns_count" ] && [ "$ns_count" -gt 0 ] && [ "$ns_count" = "$ns_issued" ] || fail "netsuite: $ns_posted"
+[ "$ns_dups" = 0 ] || fail "netsuite duplicates: $ns_posted"
+printf '%s\n' "$ns_out" | grep -q '^  ERP HTTP    target erp (netsuite): [0-9]* requests' \
+  || fail "no HTTP figures for the NetSuite target: $ns_out"
+printf '%s\n' "$ns_out" | grep -q '[1-9][0-9]* OAuth tokens' || fail "no OAuth token fetched: $ns_out"
+ns_trace=$(printf '%s\n' "$ns_out" | sed -n 's/^  an order    //p')
+sh -c "$ns_trace" >"$tmp/ns.trace" 2>&1 || fail "'$ns_trace' exited $?: $(cat "$tmp/ns.trace")"
+grep -q 'ERP answered Posted, document [0-9A-Za-z-]* (HTTP 20[0-9])' "$tmp/ns.trace" \
+  || fail "the trace shows no HTTP status with the document: $(cat "$tmp/ns.trace")"
 echo "ok"

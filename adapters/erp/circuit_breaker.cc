@@ -35,6 +35,12 @@ void CircuitBreaker::OnAbandoned() {
   if (state_ == State::kHalfOpen && probes_out_ > 0) --probes_out_;
 }
 
+bool CircuitBreaker::Trip(int64_t now_ns) {
+  if (state_ == State::kOpen) return false;
+  Open(now_ns);
+  return true;
+}
+
 void CircuitBreaker::Record(bool failure) {
   if (window_count_ == window_.size()) {
     if (window_[window_next_]) --window_failures_;

@@ -6,6 +6,8 @@
 //   Open     --(cooldown_ms elapsed)--> HalfOpen
 //   HalfOpen --(half_open_probes attempts all succeeded)--> Closed
 //   HalfOpen --(any probe failed)--> Open (a new cool-down)
+//   Closed / HalfOpen --(Trip: a failure that needs no second opinion, e.g. the ERP
+//              refused our credentials)--> Open
 //
 // "Failure" means transient: TransientError, a timeout or no connection. A Rejected
 // answer is a success here (the ERP is up and decided). While Open no command is sent;
@@ -37,6 +39,9 @@ class CircuitBreaker {
   void OnFailure(int64_t now_ns);
   // A probe that ended without a verdict (e.g. its command was dead-lettered).
   void OnAbandoned();
+  // Opens the circuit now (a new cool-down), whatever the counts say; no-op while Open.
+  // Returns true when it opened it.
+  bool Trip(int64_t now_ns);
 
   State state() const { return state_; }
   // When an Open circuit turns HalfOpen.

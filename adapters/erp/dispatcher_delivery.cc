@@ -7,6 +7,21 @@
 #include "adapters/erp/dispatcher_impl.h"
 
 namespace ordersync {
+namespace {
+
+// What the journal keeps as an answer's reason: for HTTP answers "HTTP <status>" (or "no
+// HTTP answer (<failure class>)") before the message, so `ordersync trace` shows the
+// status of every attempt; zmq answers keep their message as it is.
+std::string AnswerReason(const ErpAnswer& a) {
+  if (a.http_status == 0 && a.failure == ErpFailureClass::kNone) return std::string(a.message);
+  std::string head = a.http_status != 0 ? "HTTP " + std::to_string(a.http_status)
+                                        : "no HTTP answer (" + std::string(ErpFailureClassName(a.failure)) + ")";
+  if (a.message.empty()) return head;
+  if (a.message.rfind(head, 0) == 0) return std::string(a.message);  // the connector said it already
+  return head + ": " + std::string(a.message);
+}
+
+}  // namespace
 
 void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
   Entry* e = pool_.Acquire();
@@ -36,6 +51,7 @@ void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
   e->seq = c->order_cmd_seq();
   e->kind = c->kind();
   e->same_day = c->priority() == Priority::SameDay;
+  e->maybe_posted = s.from_last_run;
   const std::string_view target = view(c->target());
   e->target = s.target != UINT32_MAX ? s.target : TargetIndex(target);
 
@@ -52,6 +68,11 @@ void OutboxDispatcher::Impl::Admit(uint32_t p, Staged s) {
       b.state = OrderBlockRecord::State::kBlocked;
       b.from_seq = e->seq;
       b.reason = std::string(kReasonBlocked);
+    }
+    if (!dead && b.state == OrderBlockRecord::State::kReplayed && s.pos >= b.replayed_at_outbox_seq) {
+      // A replayed dead letter: an attempt before it went to the DLQ may have posted
+      // (retries exhausted after a lost reply).
+      e->maybe_posted = true;
     }
     if (dead) {
       const bool review = b.needs_review || IsCompensation(e->kind);
@@ -132,7 +153,7 @@ void OutboxDispatcher::Impl::Dispatch(Target& t, int64_t now) {
 }
 
 bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
-  if (!t.channel->Send(e->command_id, *e->bytes)) {
+  if (!t.channel->Send(e->command_id, *e->bytes, e->attempts > 0 || e->maybe_posted)) {
     // Not connected or the transport is full: try again after the initial backoff; each
     // refusal counts as one failure for the circuit breaker.
     ++t.counters.no_connection;
@@ -153,7 +174,9 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
   e->st = St::kInFlight;
   ++e->gen;
   ++t.in_flight;
-  timeouts_.push(Timer{now + static_cast<int64_t>(t.options.timeout_ms) * 1'000'000, Ref(e)});
+  // A channel that ends every attempt itself (HTTP) gets no timeout here: a second
+  // attempt must not start while the first may still be on its way.
+  if (!t.answers_every_attempt) timeouts_.push(Timer{now + static_cast<int64_t>(t.options.timeout_ms) * 1'000'000, Ref(e)});
   by_command_[e->command_id] = e;
   // Attempt 1 is told by the answer's note (first_sent_at_ns); only re-sends get their own.
   if (e->attempts > 1) Note(*e, /*removes=*/false, storage::JournalKind::CommandSent, "sent", "");
@@ -172,6 +195,8 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
   // timed out and waits for its retry), is one post latency sample.
   if (e->attempts > 0) post_latency_[e->target]->Record(std::max<int64_t>(0, now - e->last_attempt_ns));
   const std::string message(answer.message);
+  // The journal (`ordersync trace`) shows each HTTP attempt's status with its message.
+  const std::string reason = AnswerReason(answer);
   switch (answer.status) {
     case AckStatus::Posted:
     case AckStatus::AlreadyPosted:
@@ -182,12 +207,12 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
         owner.breaker.OnSuccess(now);
       }
       if (options_.on_acknowledged) options_.on_acknowledged(*e->bytes, answer.status, wall_->NowNanos());
-      Note(*e, /*removes=*/true, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+      Note(*e, /*removes=*/true, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), reason,
            answer.erp_document_id);
       Complete(e);
       return;
     case AckStatus::TransientError:
-      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), reason,
            answer.erp_document_id);
       if (e->st != St::kInFlight) {
         ++stale_acks_;
@@ -195,9 +220,27 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
       }
       --owner.in_flight;
       e->st = St::kWaiting;
-      ++owner.counters.transient_errors;
-      owner.breaker.OnFailure(now);
-      Retry(e, now, "transient error: " + message);
+      switch (answer.failure) {
+        case ErpFailureClass::kAuth:
+          ++owner.counters.transient_errors;
+          OnAuthFailure(owner, e, now, message);
+          return;
+        case ErpFailureClass::kRateLimited:
+          // The ERP is up and asked us to slow down: no verdict for the circuit.
+          ++owner.counters.transient_errors;
+          ++owner.counters.rate_limited;
+          owner.breaker.OnAbandoned();
+          break;
+        case ErpFailureClass::kTimeout:
+          ++owner.counters.timeouts;  // the connector's request timed out: no answer
+          owner.breaker.OnFailure(now);
+          break;
+        default:
+          ++owner.counters.transient_errors;
+          owner.breaker.OnFailure(now);
+          break;
+      }
+      Retry(e, now, "transient error: " + reason, answer.retry_after_ms);
       return;
     case AckStatus::Rejected:
       if (e->st == St::kInFlight) {
@@ -208,7 +251,7 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
         ++stale_acks_;
         return;
       }
-      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), message,
+      Note(*e, false, storage::JournalKind::CommandAcked, EnumNameAckStatus(answer.status), reason,
            answer.erp_document_id);
       ++owner.counters.rejected;
       spdlog::debug("erp target {}: {} rejected: {}", owner.options.name, e->command_id, message);
@@ -218,15 +261,36 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
   ++stale_acks_;  // a status this build does not know
 }
 
-void OutboxDispatcher::Impl::Retry(Entry* e, int64_t now, const std::string& why) {
+void OutboxDispatcher::Impl::Retry(Entry* e, int64_t now, const std::string& why, uint32_t not_before_ms) {
   Target& t = *targets_[e->target];
   if (t.retry.Exhausted(e->attempts, e->first_attempt_ns, now)) {
     DeadLetterOrder(e, kReasonRetriesExhausted, why + " (gave up after " + std::to_string(e->attempts) + " attempts)");
     return;
   }
+  int64_t delay = t.retry.BackoffNs(e->attempts);
+  const int64_t asked = static_cast<int64_t>(not_before_ms) * 1'000'000;
+  if (asked > delay) {
+    delay = asked;  // the ERP's Retry-After: not sooner
+    ++t.counters.retry_after_delays;
+  }
   e->st = St::kBackoff;
   ++e->gen;
-  backoffs_.push(Timer{now + t.retry.BackoffNs(e->attempts), Ref(e)});
+  backoffs_.push(Timer{now + delay, Ref(e)});
+}
+
+void OutboxDispatcher::Impl::OnAuthFailure(Target& t, Entry* e, int64_t now, std::string_view message) {
+  ++t.counters.auth_failures;
+  if (t.breaker.Trip(now)) {
+    spdlog::error(
+        "erp target {}: the ERP refused our credentials or permissions ({}): circuit open for {} ms; commands "
+        "wait in the outbox, none is dead-lettered; check [erp.targets.{}.auth] and the ERP user's roles",
+        t.options.name, message, t.options.circuit_breaker.cooldown_ms, t.options.name);
+  }
+  // Not a retry that can run out: it waits for the circuit's next probe.
+  e->st = St::kBackoff;
+  ++e->gen;
+  backoffs_.push(Timer{std::max(now + t.retry.BackoffNs(std::max<uint32_t>(1, e->attempts)), t.breaker.reopen_at_ns()),
+                       Ref(e)});
 }
 
 void OutboxDispatcher::Impl::RemoveEntry(Entry* e) {

@@ -135,6 +135,9 @@ class OutboxDispatcher::Impl {
     St st = St::kWaiting;
     uint32_t gen = 0;  // bumped on every state change and on release: stale refs are skipped
     uint32_t attempts = 0;
+    // An attempt of an earlier run, or before a dead-letter replay, may have reached the
+    // ERP: the first attempt of this run tells the channel (maybe_posted_before).
+    bool maybe_posted = false;
     int64_t first_attempt_ns = 0;
     int64_t last_attempt_ns = 0;     // steady clock: when the latest attempt was sent
     int64_t first_sent_wall_ns = 0;  // wall clock of attempt 1, for the journal
@@ -173,6 +176,7 @@ class OutboxDispatcher::Impl {
     CommandBytes bytes;
     uint32_t target = UINT32_MAX;  // as named by the command (UINT32_MAX: unknown/corrupt)
     bool trusted = false;          // a verified ErpCommand
+    bool from_last_run = false;    // read from the outbox at start (maybe sent before the restart)
   };
 
   // An order's admitted commands, oldest first (linked through Entry::next_in_order).
@@ -198,6 +202,7 @@ class OutboxDispatcher::Impl {
           retry(o.retry, seed) {}
     ErpTargetOptions options;
     std::unique_ptr<TargetChannel> channel;
+    bool answers_every_attempt = false;  // channel->AnswersEveryAttempt(): no dispatcher timeout
     TokenBucket bucket;
     CircuitBreaker breaker;
     RetryPolicy retry;
@@ -233,7 +238,12 @@ class OutboxDispatcher::Impl {
   void Dispatch(Target& t, int64_t now);
   bool Send(Target& t, Entry* e, int64_t now);
   void OnAnswer(Target& t, const ErpAnswer& answer, int64_t now);
-  void Retry(Entry* e, int64_t now, const std::string& why);
+  // Backoff (no sooner than not_before_ms, a Retry-After), or dead-letters the command
+  // when its retries are exhausted.
+  void Retry(Entry* e, int64_t now, const std::string& why, uint32_t not_before_ms = 0);
+  // An attempt refused for our credentials or permissions (failure class auth): opens
+  // the circuit and parks the command until the circuit half-opens; never dead-letters.
+  void OnAuthFailure(Target& t, Entry* e, int64_t now, std::string_view message);
   void Complete(Entry* e);
   void RemoveEntry(Entry* e);
   void ProcessTimers(int64_t now);

@@ -27,7 +27,25 @@ nlohmann::json DispatcherStatsJson(const DispatcherStats& s) {
                        {"circuit_closed", t.circuit_closed},
                        {"in_flight", t.in_flight},
                        {"backlog", t.backlog},
-                       {"ingress_blocked", t.ingress_blocked}});
+                       {"ingress_blocked", t.ingress_blocked},
+                       {"auth_failures", t.auth_failures},
+                       {"rate_limited", t.rate_limited},
+                       {"retry_after_delays", t.retry_after_delays}});
+    if (t.has_transport_stats) {  // HTTP targets: the connector's figures
+      const ErpConnectorStats& h = t.transport;
+      targets.back()["http"] = {{"kind", h.kind},
+                                {"requests", h.http_requests},
+                                {"responses", {{"1xx", h.http_1xx}, {"2xx", h.http_2xx}, {"3xx", h.http_3xx},
+                                               {"4xx", h.http_4xx}, {"5xx", h.http_5xx}}},
+                                {"transport_errors", h.transport_errors},
+                                {"retry_after_waits", h.retry_after_waits},
+                                {"token_fetches", h.token_fetches},
+                                {"csrf_fetches", h.csrf_fetches},
+                                {"batches", h.batches},
+                                {"lookups", h.lookups},
+                                {"lookups_found", h.lookups_found},
+                                {"requests_in_flight", h.requests_in_flight}};
+    }
   }
   return {{"targets", targets},
           {"window", s.window},

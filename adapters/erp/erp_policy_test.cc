@@ -76,6 +76,20 @@ TEST(CircuitBreakerTest, FailedProbeReopensForAnotherCooldown) {
   EXPECT_TRUE(b.AllowSend(2 * kS));
 }
 
+TEST(CircuitBreakerTest, TripOpensAtOnceAndIsIgnoredWhileOpen) {
+  CircuitBreaker b(Breaker(100, 0, 10));
+  EXPECT_TRUE(b.Trip(0));  // one auth failure: no second opinion needed
+  EXPECT_EQ(b.state(), CircuitBreaker::State::kOpen);
+  EXPECT_FALSE(b.Trip(500 * kMs));  // late answers of the same outage do not extend it
+  EXPECT_EQ(b.times_opened(), 1u);
+  EXPECT_EQ(b.reopen_at_ns(), 1000 * kMs);
+  ASSERT_TRUE(b.AllowSend(kS));  // half-open probe
+  b.OnSend();
+  EXPECT_TRUE(b.Trip(kS));  // the probe met the same refusal
+  EXPECT_EQ(b.times_opened(), 2u);
+  EXPECT_FALSE(b.AllowSend(kS + 999 * kMs));
+}
+
 TEST(CircuitBreakerTest, OpensOnErrorRateOverAFullWindow) {
   CircuitBreaker b(Breaker(100, 50, 10));
   for (int i = 0; i < 5; ++i) {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/erp/dispatcher_impl.h"
+#include "adapters/erp/http_target_channel.h"
 #include "adapters/erp/zmq_target_channel.h"
 #include "engine/coding.h"
 #include "engine/keys.h"
@@ -54,9 +55,21 @@ Status OutboxDispatcher::Impl::Start(Engine* engine) {
   const int64_t now = SteadyNowNs();
   for (size_t i = 0; i < options_.erp.targets.size(); ++i) {
     const ErpTargetOptions& o = options_.erp.targets[i];
-    auto channel = std::make_unique<ZmqTargetChannel>(ctx_, o);
-    ORDERSYNC_RETURN_IF_ERROR(channel->Open());
+    // The target's kind picks its transport (target_channel.h).
+    const std::optional<ErpKind> kind = ErpKindFromName(o.kind);
+    if (!kind) return Status::InvalidArgument("erp.targets." + o.name + ".kind: unknown kind '" + o.kind + "'");
+    std::unique_ptr<TargetChannel> channel;
+    if (IsHttpErpKind(*kind)) {
+      channel = std::make_unique<HttpTargetChannel>(o);
+    } else {
+      channel = std::make_unique<ZmqTargetChannel>(ctx_, o);
+    }
+    if (Status opened = channel->Open(); !opened.ok()) {
+      targets_.clear();  // stops the connectors already created
+      return opened;
+    }
     auto t = std::make_unique<Target>(o, std::move(channel), now, options_.seed + i);
+    t->answers_every_attempt = t->channel->AnswersEveryAttempt();
     t->counters.name = o.name;
     t->counters.endpoint = t->channel->endpoint();
     targets_.push_back(std::move(t));
@@ -69,9 +82,10 @@ Status OutboxDispatcher::Impl::Start(Engine* engine) {
   }
   thread_ = std::thread([this] { Run(); });
   for (const auto& t : targets_) {
-    spdlog::info("erp target {}: connecting to {} (rate {}/s, burst {}, in flight {}, timeout {} ms)",
-                 t->options.name, t->channel->endpoint(), t->options.rate_per_s, t->options.burst,
-                 t->options.max_in_flight, t->options.timeout_ms);
+    spdlog::info("erp target {}: {} at {} (rate {}/s, burst {}, in flight {}, timeout {} ms{})", t->options.name,
+                 t->options.kind, t->channel->endpoint(), t->options.rate_per_s, t->options.burst,
+                 t->options.max_in_flight, t->options.timeout_ms,
+                 t->answers_every_attempt ? " per HTTP request" : "");
   }
   return Status::OK();
 }
@@ -88,6 +102,7 @@ Status OutboxDispatcher::Impl::LoadOutbox() {
     s.bytes = std::make_shared<const std::string>(it->value());
     flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(s.bytes->data()), s.bytes->size());
     s.trusted = VerifyErpCommandBuffer(verifier);  // else dead-lettered as corrupt at admission
+    s.from_last_run = true;
     Stage(p, std::move(s));
     ++loaded;
   }
@@ -277,6 +292,7 @@ void OutboxDispatcher::Impl::Publish(int64_t now, bool force) {
     t.counters.backlog = t.backlog;
     t.counters.ingress_blocked = t.ingress_blocked;
     t.counters.retry_after_ms = t.ingress_blocked ? t.retry_after_ms : 0;
+    t.counters.has_transport_stats = t.channel->TransportStats(&t.counters.transport);
     s.targets.push_back(t.counters);
   }
   for (const PartitionState& ps : partitions_) {

@@ -1,8 +1,9 @@
 // OutboxDispatcher: the ERP fan-out. The engine hands it every command once the command
 // is durable in the event log (OutboxListener, in memory); at start it reads the outbox
 // the last run left in the store once. One thread sends each ErpCommand to its target
-// through the target's channel (target_channel.h; ZeroMQ: a DEALER per target, one
-// command frame out, one ErpAck back, many in flight). A command is done with when the
+// through the target's channel (target_channel.h; kind zmq: a DEALER per target, one
+// command frame out, one ErpAck back, many in flight; the HTTP kinds: the ERP's own API
+// through an ErpConnector, http_target_channel.h). A command is done with when the
 // ERP answers Posted or AlreadyPosted, or when it is dead-lettered; the dispatcher then
 // tells the engine with a CommandNote (Engine::SubmitNotes), which logs it with its next
 // group commit and drops the command from the outbox it checkpoints. Answers, re-sends
@@ -19,7 +20,13 @@
 // Failure classes, each with its counter (DispatcherStats):
 //  - TransientError, timeout, no connection: retried with exponential backoff and jitter
 //    (RetryPolicy); the command stays in the outbox. Failures feed the target's
-//    CircuitBreaker; while it is open nothing is sent to the target.
+//    CircuitBreaker; while it is open nothing is sent to the target. HTTP answers carry
+//    a failure class: `rate_limited` (429) is retried no sooner than its Retry-After and
+//    is no verdict on the ERP's health (the circuit ignores it); `unavailable` (503) with
+//    a Retry-After waits that long too and counts as a failure; `auth` (credentials or
+//    permissions refused) opens the circuit at once, is logged as an error and counted
+//    (auth_failures, for the alert), and its command waits for the circuit to half-open
+//    — never dead-lettered and never counted towards retry.max_attempts/max_age_s.
 //  - Rejected: the command and every later command of its order move to the dead-letter
 //    queue (dead_letters.h) with the ERP's message, and the order is blocked: commands of
 //    it that show up later are dead-lettered too, until `dlq replay`.
@@ -46,8 +53,9 @@
 //
 // Restart: everything is recovered from the outbox table (the engine's startup
 // checkpoint) and the dead-letter table alone. The first attempt after a restart may
-// re-send a command the ERP already posted; it answers AlreadyPosted. Attempt counts and
-// circuit state start afresh.
+// re-send a command the ERP already posted; it answers AlreadyPosted (the channel is
+// told so: maybe_posted_before, and an HTTP connector looks the command up first where
+// the ERP has no idempotent create). Attempt counts and circuit state start afresh.
 //
 //   auto dispatcher = OutboxDispatcher::Create(options, store);   // before Engine::Open
 //   auto engine = Engine::Open(engine_options, store, log, clock, dispatcher->get());
@@ -68,6 +76,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/erp/connectors/erp_connector.h"
 #include "adapters/erp/dead_letters.h"
 #include "adapters/erp/erp_options.h"
 #include "engine/clock.h"
@@ -119,10 +128,21 @@ struct TargetStats {
   uint64_t dead_lettered = 0;   // commands moved to the DLQ (any reason)
   uint64_t circuit_opened = 0;
   uint64_t circuit_closed = 0;
+  // HTTP targets (always 0 for zmq): TransientError answers of failure class auth (the
+  // ERP refused our credentials or permissions after a token refresh / CSRF re-fetch;
+  // each opens the circuit, none dead-letters), of class rate_limited (429), and retries
+  // held back to honour the ERP's Retry-After.
+  uint64_t auth_failures = 0;
+  uint64_t rate_limited = 0;
+  uint64_t retry_after_delays = 0;
   uint64_t in_flight = 0;
   uint64_t backlog = 0;         // commands admitted or staged for this target
   bool ingress_blocked = false; // Engine::SetTargetBlocked(name, true) in force
   uint32_t retry_after_ms = 0;  // the wait suggested to producers while blocked
+  // HTTP targets: the connector's own counters (HTTP status classes, Retry-After waits,
+  // token / CSRF fetches, $batch sizes, read-before-retry look-ups; erp_connector.h).
+  bool has_transport_stats = false;
+  ErpConnectorStats transport;
   // Per ErpAck of any status that matches a command in delivery: the time from sending
   // its latest attempt to the answer (ns). Read at Stats() time, fresher than the rest.
   HistogramSnapshot post_latency_ns;

@@ -1,5 +1,6 @@
 #include "adapters/metrics/dispatcher_collector.h"
 
+#include "adapters/metrics/erp_connector_families.h"
 #include "adapters/metrics/metric_families.h"
 #include "adapters/metrics/observability.h"
 
@@ -46,6 +47,15 @@ std::shared_ptr<prometheus::Collectable> MakeDispatcherCollector(std::function<D
                           "Time from sending an attempt to the target's answer (any status).", MetricType::Histogram);
       for (const TargetStats& t : s.targets) AddHistogram(&f, t.post_latency_ns, 1e-9, {{"target", t.name}});
     }
+    per_target("ordersync_erp_auth_failures_total",
+               "Attempts the ERP refused for our credentials or permissions (HTTP targets, failure class auth); "
+               "each opens the circuit and none is dead-lettered.",
+               MetricType::Counter, [](const TargetStats& t) { return t.auth_failures; });
+    per_target("ordersync_erp_rate_limited_total", "Attempts the ERP answered 429 (rate limited; HTTP targets).",
+               MetricType::Counter, [](const TargetStats& t) { return t.rate_limited; });
+    per_target("ordersync_erp_retry_after_delays_total",
+               "Retries held back to honour the ERP's Retry-After (HTTP targets).", MetricType::Counter,
+               [](const TargetStats& t) { return t.retry_after_delays; });
     per_target("ordersync_erp_dead_lettered_total", "Commands moved to the dead-letter queue (any reason).",
                MetricType::Counter, [](const TargetStats& t) { return t.dead_lettered; });
     per_target("ordersync_erp_circuit_opened_total", "Times the target's circuit breaker opened.",
@@ -71,6 +81,7 @@ std::shared_ptr<prometheus::Collectable> MakeDispatcherCollector(std::function<D
         MetricType::Gauge, s.blocked_orders);
     one("ordersync_erp_stale_acks_total", "Answers for commands no longer waiting for one.", MetricType::Counter,
         s.stale_acks);
+    AddErpConnectorFamilies(s, out);  // HTTP targets: the connectors' own counters
   });
 }
 

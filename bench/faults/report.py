@@ -40,7 +40,7 @@ def busy_figures(d, facts, lg):
             "busy_before_outage": on, "busy_in_outage": max(0, off - on), "busy_in_outage_per_s": per(max(0, off - on)),
             "busy_after_outage": max(0, total - off), "peak_busy_per_s": round(peak, 1),
             "retry_after_ms": lg.get("busy_retry_after_ms", {})}
-for name in ["crash", "erp_outage", "ambiguous", "mutated", "curve"]:
+for name in ["crash", "erp_outage", "ambiguous", "mutated", "curve", "http"]:
     d = os.path.join(out, name)
     if not os.path.isdir(d):
         continue
@@ -82,6 +82,23 @@ for name in ["crash", "erp_outage", "ambiguous", "mutated", "curve"]:
         if q.get("mismatches", 1) != 0 or q.get("dropped", 0) != 0: problems.append("quarantine does not match the Rejected answers")
         if ev.get("malformed_rejected", 0) != ev.get("malformed_sent", -1): problems.append("not every mutated frame was rejected")
         if lg.get("unexpected", 1) != 0: problems.append(f"loadgen: {lg.get('unexpected')} answers with another reason than expected")
+    elif name == "http":
+        # Two HTTPS simulators (erp-sim --api netsuite / webhook), each with its summary.
+        ns, hook = load(f"{d}/ns-sim.json"), load(f"{d}/hook-sim.json")
+        sim = {"netsuite": ns, "webhook": hook}
+        faults = (f"HTTP targets (NetSuite + webhook, HTTPS, OAuth): kill -9 x{facts.get('kills')} at "
+                  f"{facts.get('killed_at_acked', '').replace(',', ', ')} acked events with requests in flight, "
+                  "5% of replies lost after commit")
+        if int(facts.get("kills", 0)) < (1 if smoke else int(facts.get("kills_planned", 0))):
+            problems.append(f"only {facts.get('kills')} of {facts.get('kills_planned')} kills happened before the load ended")
+        lost = ns.get("ambiguous_injected", 0) + hook.get("ambiguous_injected", 0)
+        other.append(f"replies lost {lost}, NetSuite look-ups {ns.get('lookups', 0)}, tokens {ns.get('tokens_issued', 0)}, "
+                     f"webhook replays {hook.get('replayed', 0)}; second documents {ns.get('duplicate_postings', 0)} + "
+                     f"{hook.get('duplicate_postings', 0)}")
+        if not ns or not hook: problems.append("an HTTP simulator wrote no summary")
+        if ns.get("duplicate_postings", 0) or hook.get("duplicate_postings", 0):
+            problems.append("an ERP holds a second document for one command")
+        if lost == 0: problems.append("no reply was lost")
     elif name == "curve":
         per = {os.path.basename(p["file"]).split(".")[0]: p for p in c.get("per_log", [])}
         faults = "CURVE on; a wrong-key producer and a plain producer"

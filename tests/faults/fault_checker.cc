@@ -7,7 +7,10 @@
 //    table — every event the engine made durable, applied, parked, excepted or recognised
 //    as a business duplicate), the journal (every event processed, what was applied,
 //    which commands were issued), the outbox (what is left undispatched) and the quarantine;
-//  - the ERP simulator's ledger (one line per posting).
+//  - the ERP simulators' ledgers (one line per posting; the ZeroMQ simulator's and the
+//    HTTP simulators' share the format, see ErpSimulator and ErpHttpSimulator). With
+//    several ledgers (an order's commands routed to several targets) they are merged by
+//    posting time (one machine's wall clock) before the order checks.
 // and accounts for every event and every expected ERP posting:
 //
 //   events   acked (Accepted/Duplicate) and in state: ok;   acked, not in state: lost
@@ -28,7 +31,7 @@
 // Without --reference, the journal's CommandIssued entries are the expected set (which
 // checks the dispatcher, not the engine).
 //
-// Usage: fault_checker --data-dir DIR --events FILE [--events FILE ...] [--ledger FILE]
+// Usage: fault_checker --data-dir DIR --events FILE [--events FILE ...] [--ledger FILE ...]
 //                      [--partitions N (engine.partitions of the run; default 64)]
 //                      [--reference] [--json OUT]
 // Prints one JSON object; exits 0 when nothing was lost, duplicated, unexpected, wrongly
@@ -36,6 +39,7 @@
 // a usage or I/O error.
 //
 // Thread-safety: a single-threaded program.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -130,6 +134,7 @@ EventLog ReadEventLog(const std::string& path) {
 struct LedgerLine {
   std::string command_id, order_id;
   uint64_t order_cmd_seq = 0;
+  int64_t posted_at_ns = 0;
 };
 
 // Format: see ErpSimulator (posted_at_ns document_id command_id order_id order_cmd_seq kind target).
@@ -142,7 +147,7 @@ std::vector<LedgerLine> ReadLedger(const std::string& path) {
     if (line.empty()) continue;
     std::vector<std::string> f = Split(line, '\t');
     if (f.size() < 7) Die(path + ": malformed ledger line: " + line);
-    out.push_back({f[2], f[3], std::stoull(f[4])});
+    out.push_back({f[2], f[3], std::stoull(f[4]), std::stoll(f[0])});
   }
   return out;
 }
@@ -254,7 +259,8 @@ std::map<std::string, uint64_t> ReferenceCommands(const std::vector<EventLog>& l
 }
 
 int Run(int argc, char** argv) {
-  std::string data_dir, ledger_path, json_path;
+  std::string data_dir, json_path;
+  std::vector<std::string> ledger_paths;
   std::vector<std::string> event_paths;
   bool reference = false;
   uint32_t partitions = 64;
@@ -266,7 +272,7 @@ int Run(int argc, char** argv) {
     };
     if (a == "--data-dir") data_dir = value();
     else if (a == "--events") event_paths.push_back(value());
-    else if (a == "--ledger") ledger_path = value();
+    else if (a == "--ledger") ledger_paths.push_back(value());
     else if (a == "--json") json_path = value();
     else if (a == "--reference") reference = true;
     else if (a == "--partitions") partitions = static_cast<uint32_t>(std::stoul(value()));
@@ -362,8 +368,16 @@ int Run(int argc, char** argv) {
   uint64_t postings = 0, posted_once = 0, missing = 0, posted_twice = 0, unexpected_postings = 0;
   uint64_t order_violations = 0, seq_mismatches = 0;
   std::string first_erp_problem;
-  if (!ledger_path.empty()) {
-    const std::vector<LedgerLine> ledger = ReadLedger(ledger_path);
+  if (!ledger_paths.empty()) {
+    std::vector<LedgerLine> ledger;
+    for (const std::string& path : ledger_paths) {
+      std::vector<LedgerLine> one = ReadLedger(path);
+      ledger.insert(ledger.end(), one.begin(), one.end());
+    }
+    if (ledger_paths.size() > 1) {  // one ledger keeps its own (posting) order
+      std::stable_sort(ledger.begin(), ledger.end(),
+                       [](const LedgerLine& a, const LedgerLine& b) { return a.posted_at_ns < b.posted_at_ns; });
+    }
     postings = ledger.size();
     std::unordered_map<std::string, uint64_t> times;
     std::unordered_map<std::string, uint64_t> last_seq;
@@ -418,7 +432,7 @@ int Run(int argc, char** argv) {
 
   const uint64_t failures = lost + duplicated + unexpected + wrong_verdict + issued_twice + missing + posted_twice +
                             unexpected_postings + order_violations + seq_mismatches +
-                            (ledger_path.empty() ? 0 : state.outbox_left);
+                            (ledger_paths.empty() ? 0 : state.outbox_left);
   std::ostringstream j;
   j << "{\"events\":{\"valid_sent\":" << valid_sent << ",\"acked\":" << acked << ",\"ok\":" << ok
     << ",\"lost\":" << lost << ",\"duplicated\":" << duplicated << ",\"unexpected\":" << unexpected

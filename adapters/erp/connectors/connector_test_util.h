@@ -146,8 +146,7 @@ DriveResult DriveOrders(ErpConnector* c, const std::vector<std::vector<TestComma
   };
   std::vector<State> st(orders.size());
   const auto deadline = Clock::now() + std::chrono::seconds(deadline_s);
-  size_t done = 0, total = 0;
-  for (const auto& o : orders) total += o.size();
+  size_t done = 0;
   std::vector<ErpCompletion> completions;
   while (Clock::now() < deadline) {
     const auto now = Clock::now();
