@@ -17,7 +17,7 @@
 //   worker.after_log_append   the group commit's record is durable, no result reported
 //   worker.after_results      results reported, commands not yet handed to the dispatcher
 //   checkpoint.before_write   a checkpoint is cut but not written
-//   checkpoint.after_write    a checkpoint is durable, the log not yet truncated
+//   checkpoint.before_truncate a checkpoint is durable, the log not yet truncated
 //   acks.after_append         a batch of ERP acknowledgements is in the log, not applied
 //
 // Thread-safety: Hit may be called from any thread. Arm/Clear from a test's controlling

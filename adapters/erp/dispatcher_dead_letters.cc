@@ -111,8 +111,6 @@ void OutboxDispatcher::Impl::Flush() {
       // engine keeps the commands and the next start sends them again.
       spdlog::error("erp dispatcher: writing dead letters failed: {}", s.ToString());
       dead_notes_.clear();
-    } else {
-      ORDERSYNC_FAILPOINT("dispatcher.after_dead_letters");
     }
   }
   for (CommandNote& n : dead_notes_) notes_.push_back(std::move(n));

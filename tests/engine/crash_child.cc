@@ -7,7 +7,9 @@
 // options'), DURABILITY ("wal" or "fsync") and SYNC_TRACE, a file that gets one line
 // "<log file> <durable bytes>" per fdatasync of the event log (the "log.after_sync"
 // failpoint), for the power-loss test. Failpoints to crash at come from the environment
-// (ORDERSYNC_FAILPOINTS, engine/failpoint.h).
+// (ORDERSYNC_FAILPOINTS, engine/failpoint.h). With CRASH_CHILD_ACKS=1 in the environment
+// the child also plays the ERP fan-out: every durable command whose id AckedByTheErp()
+// selects is answered Posted through Engine::SubmitNotes (the ack-recording path).
 //
 // Usage: engine_crash_child DIR SEED ORDERS START [CHECKPOINT_EVENTS [DURABILITY [SYNC_TRACE]]]
 #include <fcntl.h>
@@ -15,14 +17,19 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adapters/producer/lifecycle_generator.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
 #include "engine/failpoint.h"
+#include "engine/outbox_listener.h"
+#include "erp_generated.h"
+#include "tests/support/crash_acks.h"
 #include "tests/support/engine_harness.h"
 
 namespace {
@@ -38,6 +45,39 @@ class StdoutSink final : public ordersync::ResultSink {
     acked_.fetch_add(1);
   }
   std::atomic<size_t> acked_{0};
+};
+
+// The ERP fan-out's part: notes for the selected commands, submitted from a thread of
+// its own (OnCommandsDurable runs on a worker and must not block).
+class AckingListener final : public ordersync::OutboxListener {
+ public:
+  void OnCommandsDurable(std::vector<ordersync::DurableCommand>& commands) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ordersync::DurableCommand& c : commands) {
+      const auto* command = ordersync::GetErpCommand(c.bytes->data());
+      if (!ordersync::testing::AckedByTheErp(command->command_id()->string_view())) continue;
+      ordersync::CommandNote note;
+      note.partition = c.partition;
+      note.outbox_seq = c.outbox_seq;
+      note.removes_command = true;
+      note.outcome = "Posted";
+      note.command = c.bytes;
+      pending_.push_back(std::move(note));
+    }
+  }
+  // Submits what is pending; false when the engine refused.
+  bool SubmitPending(ordersync::Engine* engine) {
+    std::vector<ordersync::CommandNote> notes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      notes.swap(pending_);
+    }
+    return notes.empty() || engine->SubmitNotes(std::move(notes)).ok();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<ordersync::CommandNote> pending_;
 };
 
 }  // namespace
@@ -84,10 +124,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
     return 1;
   }
-  auto engine = Engine::Open(options, store->get(), log->get());
+  const char* acks_env = std::getenv("CRASH_CHILD_ACKS");
+  const bool acks = acks_env != nullptr && std::string(acks_env) == "1";
+  AckingListener listener;
+  auto engine = Engine::Open(options, store->get(), log->get(), SystemClock::Default(), acks ? &listener : nullptr);
   if (!engine.ok()) {
     std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
     return 1;
+  }
+  std::atomic<bool> stop_acking{false};
+  std::thread acker;
+  if (acks) {
+    acker = std::thread([&] {
+      while (!stop_acking.load()) {
+        if (!listener.SubmitPending(engine->get())) std::abort();
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
   }
   StdoutSink sink;
   MilestoneBuilder builder;
@@ -101,6 +154,11 @@ int main(int argc, char** argv) {
     if (!s.ok()) return 1;
   }
   while (sink.acked_.load() < stream.size() - start) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (acks) {
+    stop_acking.store(true);
+    acker.join();
+    if (!listener.SubmitPending(engine->get())) return 1;
+  }
   (*engine)->Stop();
   if (::write(1, "DONE\n", 5) != 5) return 1;
   return 0;

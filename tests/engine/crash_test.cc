@@ -24,6 +24,7 @@
 #include "engine/hash.h"
 #include "engine/event_lookup.h"
 #include "engine/keys.h"
+#include "tests/support/crash_acks.h"
 #include "tests/support/engine_harness.h"
 
 namespace ordersync {
@@ -43,6 +44,7 @@ struct ChildOptions {
   std::string durability = "wal";
   std::string sync_trace;           // the power-loss test's fdatasync trace
   std::string failpoints;           // ORDERSYNC_FAILPOINTS for the child
+  bool erp_acks = false;            // the child answers AckedByTheErp() commands (CommandNotes)
 };
 
 ChildRun StartChild(const std::string& dir, size_t start, const ChildOptions& o = {}) {
@@ -54,6 +56,7 @@ ChildRun StartChild(const std::string& dir, size_t start, const ChildOptions& o 
     close(fds[0]);
     close(fds[1]);
     if (!o.failpoints.empty()) setenv("ORDERSYNC_FAILPOINTS", o.failpoints.c_str(), 1);
+    if (o.erp_acks) setenv("CRASH_CHILD_ACKS", "1", 1);
     std::string seed = std::to_string(kSeed), orders = std::to_string(kOrders), from = std::to_string(start);
     std::string checkpoint = std::to_string(o.checkpoint_events == 0 ? testing::TestEngineOptions().checkpoint_interval_events
                                                                      : o.checkpoint_events);
@@ -151,11 +154,17 @@ size_t CountLostAckedEvents(const std::string& dir, const std::vector<EnvelopeSp
 
 // Runs the stream to its end (resending what was not acknowledged) and checks that the
 // outbox equals the outbox of an uninterrupted in-order run: each command once.
+// Finishes the stream, then checks the outbox: every command of the stream exactly once
+// — or, with `erp_acks`, every command the stand-in ERP did not answer still there, each
+// once, and nothing else (an answered one may remain when its note was lost to a crash:
+// it is re-sent and the ERP answers AlreadyPosted).
 void FinishAndExpectEachCommandOnce(const std::string& dir, const std::vector<EnvelopeSpec>& stream,
-                                    std::map<size_t, int>* acked) {
+                                    std::map<size_t, int>* acked, bool erp_acks = false) {
   size_t start = 0;
   while (acked->count(start) != 0) ++start;
-  ChildRun run = StartChild(dir, start);
+  ChildOptions o;
+  o.erp_acks = erp_acks;
+  ChildRun run = StartChild(dir, start, o);
   const bool done = ReadAcks(run, SIZE_MAX, acked);
   Finish(run, /*kill_it=*/false);
   ASSERT_TRUE(done) << "final run did not finish";
@@ -181,7 +190,23 @@ void FinishAndExpectEachCommandOnce(const std::string& dir, const std::vector<En
   }
   for (auto& [order, list] : got) std::sort(list.begin(), list.end());
   for (auto& [order, list] : want) std::sort(list.begin(), list.end());
-  EXPECT_EQ(got, want);
+  if (!erp_acks) {
+    EXPECT_EQ(got, want);
+    return;
+  }
+  std::set<std::string> wanted_ids;
+  size_t unanswered = 0;
+  for (const auto& [order, list] : want) {
+    for (const auto& [seq, id] : list) {
+      wanted_ids.insert(id);
+      if (testing::AckedByTheErp(id)) continue;
+      ++unanswered;
+      EXPECT_EQ(ids.count(id), 1u) << "unanswered command lost from the outbox: " << id;
+    }
+  }
+  for (const std::string& id : ids) EXPECT_EQ(wanted_ids.count(id), 1u) << "unknown command " << id;
+  EXPECT_LT(ids.size(), wanted_ids.size()) << "no answer removed a command: the ack path did not run";
+  EXPECT_GE(ids.size(), unanswered);
 }
 
 TEST(EngineCrashTest, AcknowledgedEventsSurviveSigkillAndCommandsAreNotDoubled) {
@@ -252,6 +277,28 @@ INSTANTIATE_TEST_SUITE_P(
                       FailpointCase{"DuringCheckpoint", "checkpoint.before_write=crash@3", 250},
                       FailpointCase{"AfterCheckpointBeforeTruncation", "checkpoint.before_truncate=crash@3", 250}),
     [](const ::testing::TestParamInfo<FailpointCase>& info) { return std::string(info.param.name); });
+
+// A crash right after a group commit that carried ERP answers (CommandNotes) reached the
+// log, before the worker went on: acknowledged events survive, answered commands leave
+// the outbox at most once, unanswered ones are never lost.
+TEST(EngineAckCrashTest, CrashAfterAckNotesAreLoggedLosesNoUnansweredCommand) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/db";
+  const std::vector<EnvelopeSpec> stream = testing::CrashTestStream(kSeed, kOrders);
+  std::map<size_t, int> acked;
+  ChildOptions o;
+  o.failpoints = "acks.after_append=crash@5";
+  o.checkpoint_events = 250;
+  o.erp_acks = true;
+  ChildRun run = StartChild(dir, 0, o);
+  const bool done = ReadAcks(run, SIZE_MAX, &acked);
+  const int status = Finish(run, /*kill_it=*/false);
+  ASSERT_FALSE(done) << "the stream finished before " << o.failpoints << " was hit";
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the child did not die at " << o.failpoints;
+  ExpectAckedEventsDurable(dir, stream, acked);
+  if (HasFatalFailure()) return;
+  FinishAndExpectEachCommandOnce(dir, stream, &acked, /*erp_acks=*/true);
+}
 
 TEST(EngineCrashTest, TornAppendIsCutAndReportedOnRecovery) {
   testing::TempDir tmp;
