@@ -224,7 +224,7 @@ int RunDlqCommand(const AppConfig& effective, const DlqCommandOptions& options, 
     result = AdminCall(endpoint, "dlq." + o.action, args, AdminTokenOf(config), kOperationTimeout);
   } else {
     if (!o.route.offline) {
-      err << "dlq: no engine answered at " << (endpoint.empty() ? "(admin endpoint disabled)" : endpoint) << "\n";
+      err << "dlq: " << (endpoint.empty() ? std::string("[admin] endpoint is off, so no running engine to ask") : "no engine answered at " + endpoint) << "\n";
     }
     result = RunOffline(config, o, err);
   }

@@ -109,7 +109,7 @@ int RunExceptionsCommand(const AppConfig& config, const ExceptionsCommandOptions
                        kOperationTimeout);
   } else {
     if (!o.route.offline) {
-      err << "exceptions: no engine answered at " << (endpoint.empty() ? "(admin endpoint disabled)" : endpoint)
+      err << "exceptions: " << (endpoint.empty() ? std::string("[admin] endpoint is off, so no running engine to ask") : "no engine answered at " + endpoint)
           << "\n";
     }
     result = RunOffline(config, o, err);
