@@ -276,9 +276,35 @@ void EventProcessor::Process(Partition* p, std::string_view envelope, int64_t re
   if (order_changed && !order->state.parked.empty()) RunParked(p, order, batch);
 }
 
+namespace {
+
+void EncodeFixed32At(std::string* s, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*s)[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
+}
+uint32_t DecodeFixed32At(const std::string& s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(s[at + static_cast<size_t>(i)])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
 void EventProcessor::AddJournal(Partition* p, CachedOrder* order, const JournalRecord& r) {
-  if (order->journal.empty()) order->journal_first_at_ns = r.at_ns;
-  journal_.AppendTo(r, &order->journal);
+  // Entries of all the partition's orders share one arena (no allocation per order);
+  // each order links its own: next:4 len:4 entry.
+  std::string& arena = p->journal_arena();
+  const uint32_t at = static_cast<uint32_t>(arena.size());
+  arena.append(8, '\0');
+  journal_.Encode(r, &arena);
+  EncodeFixed32At(&arena, at, kNoJournal);
+  EncodeFixed32At(&arena, at + 4, static_cast<uint32_t>(arena.size() - at - 8));
+  if (order->journal_head == kNoJournal) {
+    order->journal_head = at;
+    order->journal_first_at_ns = r.at_ns;
+  } else {
+    EncodeFixed32At(&arena, order->journal_tail, at);
+  }
+  order->journal_tail = at;
   p->MarkChanged(order, /*state=*/false, now_ns_);
 }
 
@@ -554,9 +580,16 @@ void EventProcessor::CutCheckpoint(Partition* p, const LogPosition& position, ui
       OrderKey(&key_, p->id(), o->state.order_id);
       batch->Put(Table::kOrders, key_, value_);
     }
-    if (!o->journal.empty()) {
+    if (o->journal_head != kNoJournal) {
+      const std::string& arena = p->journal_arena();
+      journal_scratch_.clear();
+      for (uint32_t at = o->journal_head; at != kNoJournal; at = DecodeFixed32At(arena, at)) {
+        const uint32_t len = DecodeFixed32At(arena, at + 4);
+        PutVarint64(&journal_scratch_, len);
+        journal_scratch_.append(arena, at + 8, len);
+      }
       journal_.PutChunk(p->id(), o->state.order_id, o->journal_first_at_ns, p->next_journal_seq++,
-                        o->journal_first_at_ns + retention_ns, o->journal, batch);
+                        o->journal_first_at_ns + retention_ns, journal_scratch_, batch);
     }
   }
   // Commands issued in the epoch and still unacknowledged go to the outbox table.

@@ -163,6 +163,7 @@ class EventProcessor {
   std::string value_;
   std::string stored_;  // a value as read, before VerifiedRoot aligns it into value_
   std::string reason_scratch_;
+  std::string journal_scratch_;  // one order's chunk at a cut
   JournalWriter journal_;
   // Commands issued by the event being processed, for its journal entry: the first
   // issued_count_ slots (slots are reused across events).

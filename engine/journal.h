@@ -2,7 +2,7 @@
 // every event it processes (with the outcome, the order's totals after it and the ERP
 // commands it issued) and one for every CommandNote of the ERP fan-out (answers with the
 // first send time and attempt count, re-sends, dead letters). Entries are derived from
-// the event log by the processor, collected per order in memory, and written at
+// the event log by the processor, collected per partition in memory, and written at
 // checkpoint time as one value per order and checkpoint (a chunk), not one write per
 // event. Values live in Table::kJournal, expire with order_retention_s, and are keyed
 //
@@ -13,15 +13,26 @@
 // counters, so a replay writes the same keys).
 //
 // Value := expire_at:8 body
-//   body := "OSJ2" (len:4 JournalEntry[len])*      a chunk
-//         | JournalEntry                            one entry (older versions, tests)
+//   body  := "OSJ3" (len:varint entry[len])*          a chunk (this version)
+//          | storage.JournalEntry (FlatBuffers)       one entry (older versions, tools)
+//   entry := kind:1 present:varint at_ns:8 milestone:1 command_kind:1
+//            order_cmd_seq:varint attempt:varint
+//            ordered reserved picked shipped returned occurred_at_ns received_at_ns
+//            first_sent_at_ns (zigzag varints)
+//            then, for each bit of `present` in this order, a string (len:varint bytes):
+//            event_id source correlation_id outcome reason command_id target
+//            erp_document_id; bit 8: commands := count:varint (command_id kind:1
+//            order_cmd_seq:varint target)*
+// The compact entry costs a fraction of a FlatBuffer to build and to store; the reader
+// (ForEachJournalEntry) turns both forms into the same JournalEntryView.
 //
-// Thread-safety: JournalWriter is per thread (scratch buffers); the key/encoding helpers
-// are pure.
+// Thread-safety: JournalWriter is per thread (scratch buffers); the other functions are
+// pure.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <span>
 #include <string_view>
@@ -61,33 +72,51 @@ struct JournalRecord {
   std::string_view erp_document_id;
   int64_t ordered = 0, reserved = 0, picked = 0, shipped = 0, returned = 0;
   std::span<const IssuedCommand> commands;  // events: the commands they issued
-  int64_t first_sent_at_ns = 0;                          // acks and dead letters
+  int64_t first_sent_at_ns = 0;             // acks and dead letters
+};
+
+// A decoded entry; views point into the value (or a scratch copy) during the callback.
+struct JournalCommandView {
+  std::string_view command_id;
+  uint8_t command_kind = 0;
+  uint64_t order_cmd_seq = 0;
+  std::string_view target;
+};
+struct JournalEntryView {
+  storage::JournalKind kind = storage::JournalKind::EventReceived;
+  int64_t at_ns = 0;
+  std::string_view event_id, source, correlation_id, outcome, reason, command_id, target, erp_document_id;
+  uint8_t milestone = 0;
+  uint8_t command_kind = 0;
+  uint64_t order_cmd_seq = 0;
+  uint32_t attempt = 0;
+  int64_t occurred_at_ns = 0, received_at_ns = 0, first_sent_at_ns = 0;
+  int64_t ordered = 0, reserved = 0, picked = 0, shipped = 0, returned = 0;
+  std::vector<JournalCommandView> commands;
 };
 
 // [lower, upper) of one order's journal.
 void JournalOrderRange(uint32_t partition, std::string_view order_id, std::string* lower, std::string* upper);
 
-// Calls fn(entry) with each JournalEntry buffer of a journal value's body (the bytes after
-// expire_at), chunk or single entry. False if the body is malformed (entries before the
-// damage were visited).
-template <typename Fn>
-bool ForEachJournalEntry(std::string_view body, Fn&& fn);
+// Calls fn with each entry of a journal value's body (the bytes after expire_at), chunk
+// or single FlatBuffers entry. False if the body is malformed (entries before the damage
+// were visited).
+bool ForEachJournalEntry(std::string_view body, const std::function<void(const JournalEntryView&)>& fn);
 
 class JournalWriter {
  public:
   JournalWriter() : fbb_(256) {}
-  // Appends `record` as one entry to `chunk`, an order's entries not yet written.
-  void AppendTo(const JournalRecord& record, std::string* chunk);
-  // Writes `chunk` (REQUIRES: non-empty) as one value of `order_id`'s journal.
+  // Appends `record` to `out` as one compact entry (no length prefix).
+  void Encode(const JournalRecord& record, std::string* out);
+  // Writes one chunk of `order_id`'s journal: `entries` are (len:varint entry)*.
   void PutChunk(uint32_t partition, std::string_view order_id, int64_t first_at_ns, uint64_t chunk_seq,
-                int64_t expire_at_ns, std::string_view chunk, StoreBatch* batch);
-  // Adds `record` alone for `order_id` of `partition` to `batch` (a one-entry value keyed
-  // by a process-wide counter); it expires at `expire_at_ns`. For tests and tools.
+                int64_t expire_at_ns, std::string_view entries, StoreBatch* batch);
+  // Adds `record` alone for `order_id` of `partition` to `batch` as a FlatBuffers entry
+  // keyed by a process-wide counter; it expires at `expire_at_ns`. For tests and tools.
   void Append(uint32_t partition, std::string_view order_id, const JournalRecord& record, int64_t expire_at_ns,
               StoreBatch* batch);
 
  private:
-  void Build(const JournalRecord& record);
   static std::atomic<uint64_t> next_uniq_;
   flatbuffers::FlatBufferBuilder fbb_;
   std::vector<flatbuffers::Offset<storage::JournalCommand>> command_offsets_;
@@ -95,29 +124,7 @@ class JournalWriter {
   std::string value_;
 };
 
-}  // namespace ordersync
-
-namespace ordersync {
-
-inline constexpr std::string_view kJournalChunkMagic = "OSJ2";
-
-template <typename Fn>
-bool ForEachJournalEntry(std::string_view body, Fn&& fn) {
-  if (body.substr(0, kJournalChunkMagic.size()) != kJournalChunkMagic) {
-    fn(body);
-    return true;
-  }
-  body.remove_prefix(kJournalChunkMagic.size());
-  while (!body.empty()) {
-    if (body.size() < 4) return false;
-    uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(body[i])) << (8 * i);
-    body.remove_prefix(4);
-    if (body.size() < n) return false;
-    fn(body.substr(0, n));
-    body.remove_prefix(n);
-  }
-  return true;
-}
+// Appends `v` as a LEB128 varint.
+void PutVarint64(std::string* out, uint64_t v);
 
 }  // namespace ordersync

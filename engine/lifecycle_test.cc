@@ -353,24 +353,18 @@ TEST(LifecycleJournalTest, TimelineRecordsEventsOutcomesAndCommandsInOrder) {
   std::string lower, upper, value;
   JournalOrderRange(h.engine().PartitionFor("O1"), "O1", &lower, &upper);
   std::vector<std::string> lines;
-  std::vector<std::string> entries;
   for (auto it = h.store().NewIterator(Table::kJournal, lower, upper); it->Valid(); it->Next()) {
-    ForEachJournalEntry(it->value().substr(8), [&](std::string_view e) { entries.emplace_back(e); });
-  }
-  for (const std::string& entry : entries) {
-    value.assign(entry);
-    const auto* j = flatbuffers::GetRoot<storage::JournalEntry>(value.data());
-    std::string line = storage::EnumNameJournalKind(j->kind());
-    if (j->event_id()) line += " " + j->event_id()->str();
-    if (j->outcome()) line += " " + j->outcome()->str();
-    if (j->command_id()) line += " " + j->command_id()->str() + " #" + std::to_string(j->order_cmd_seq());
-    if (j->kind() == storage::JournalKind::EventResolved) line += " reserved=" + std::to_string(j->reserved());
-    if (j->commands()) {
-      for (const storage::JournalCommand* c : *j->commands()) {
-        line += " [" + c->command_id()->str() + " #" + std::to_string(c->order_cmd_seq()) + "]";
+    ForEachJournalEntry(it->value().substr(8), [&](const JournalEntryView& j) {
+      std::string line = storage::EnumNameJournalKind(j.kind);
+      if (!j.event_id.empty()) line += " " + std::string(j.event_id);
+      if (!j.outcome.empty()) line += " " + std::string(j.outcome);
+      if (!j.command_id.empty()) line += " " + std::string(j.command_id) + " #" + std::to_string(j.order_cmd_seq);
+      if (j.kind == storage::JournalKind::EventResolved) line += " reserved=" + std::to_string(j.reserved);
+      for (const JournalCommandView& c : j.commands) {
+        line += " [" + std::string(c.command_id) + " #" + std::to_string(c.order_cmd_seq) + "]";
       }
-    }
-    lines.push_back(line);
+      lines.push_back(line);
+    });
   }
   // One entry per event, listing the commands it issued; an event before those it unparks.
   EXPECT_EQ(lines, (std::vector<std::string>{

@@ -60,10 +60,11 @@ void Partition::CloseEpoch(uint64_t epoch) {
   for (CachedOrder* o : changes_) {
     o->in_change_list = false;
     o->state_changed = false;
-    o->journal.clear();
+    o->journal_head = o->journal_tail = kNoJournal;
     o->epoch = epoch;
   }
   changes_.clear();
+  journal_arena_.clear();
 }
 
 void Partition::EpochDurable(uint64_t epoch) {
@@ -127,6 +128,7 @@ void Partition::Reset() {
   event_ids_.clear();
   event_id_fifo_.clear();
   pending_.clear();
+  journal_arena_.clear();
   next_outbox_seq = 1;
   next_exception_seq = 1;
   next_journal_seq = 1;

@@ -37,6 +37,8 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+inline constexpr uint32_t kNoJournal = UINT32_MAX;
+
 struct CachedOrder {
   OrderState state;
   // In the partition's change list for the open epoch (state and/or journal).
@@ -47,8 +49,10 @@ struct CachedOrder {
   int64_t changed_at_ns = 0;
   // Latest checkpoint epoch holding effects of this order (0: none since load).
   uint64_t epoch = 0;
-  // Journal entries of the open epoch (JournalWriter chunk) and the first one's time.
-  std::string journal;
+  // Journal entries of the open epoch: a list through the partition's journal arena
+  // (offsets; kNoJournal when none), and the first entry's time.
+  uint32_t journal_head = kNoJournal;
+  uint32_t journal_tail = kNoJournal;
   int64_t journal_first_at_ns = 0;
   CachedOrder* lru_prev = nullptr;
   CachedOrder* lru_next = nullptr;
@@ -100,6 +104,9 @@ class Partition {
   // Remembers a spilled id; it stays resident at least until `epoch` is durable.
   void RememberEventId(std::string_view event_id, uint64_t fingerprint, uint64_t epoch);
 
+  // --- journal entries of the open epoch, all orders: (next:4 len:4 entry)* ---
+  std::string& journal_arena() { return journal_arena_; }
+
   // --- commands issued since the last cut, in outbox_seq order ---
   std::deque<PendingCommand>& pending_commands() { return pending_; }
   // The pending command `outbox_seq`, or null if it was not issued since the last cut.
@@ -140,6 +147,7 @@ class Partition {
   std::unordered_map<std::string, SpilledId, StringHash, std::equal_to<>> event_ids_;
   std::deque<const std::string*> event_id_fifo_;  // keys of event_ids_, oldest first
   std::deque<PendingCommand> pending_;
+  std::string journal_arena_;  // cleared at each cut; keeps its capacity
 };
 
 }  // namespace ordersync

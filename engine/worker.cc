@@ -196,8 +196,10 @@ void Worker::Enqueue(InboundEvent&& event, bool same_day) {
 }
 
 void Worker::EnqueueNote(CommandNote&& note) {
+  // No wake-up: notes are not latency-sensitive. They ride with the next group commit of
+  // events, or with the idle loop's next turn (at most kMaxIdleWaitUs later), so a busy
+  // worker appends them at no extra syscall and an idle one batches them.
   note_queue_.enqueue(std::move(note));
-  wake_.signal();
 }
 
 void Worker::RequestCheckpoint(std::function<void(const Status&)> done) {

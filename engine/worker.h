@@ -16,6 +16,9 @@
 // A failed append leaves the in-memory state ahead of the log: the batch's events get
 // store_error and the worker rebuilds its partitions from their checkpoint and the log.
 //
+// Notes do not wake the worker: they are applied with the next group commit of events or
+// after at most 50 ms of idleness (one append for a whole batch of them).
+//
 // Thread-safety: Enqueue, EnqueueNote and RequestCheckpoint may be called from any thread
 // (lock-free queues; checkpoint requests take a mutex, they are rare). Recover,
 // CheckpointBeforeStart and Start from the engine's opening thread before the loop runs;

@@ -188,51 +188,49 @@ Status BuildOrderTrace(StateStore* store, uint32_t partitions, const std::string
     auto it = store->NewIterator(Table::kJournal, lower, upper);
     for (; it->Valid(); it->Next()) {
       if (it->value().size() < 8) continue;
-      ForEachJournalEntry(it->value().substr(8), [&](std::string_view entry) {
-      const auto* e = Decode<storage::JournalEntry>(entry, &scratch);
-      if (e == nullptr) return;
-      TraceStep& t = out->steps.emplace_back();
-      t.kind = StepKindName(e->kind());
-      t.at_ns = e->at_ns();
-      t.event_id = Str(e->event_id());
-      t.source = Str(e->source());
-      t.correlation_id = Str(e->correlation_id());
-      const bool is_event =
-          e->kind() == storage::JournalKind::EventReceived || e->kind() == storage::JournalKind::EventResolved;
-      if (is_event) t.milestone = MilestoneName(e->milestone());
-      t.occurred_at_ns = e->occurred_at_ns();
-      t.received_at_ns = e->received_at_ns();
-      t.outcome = Str(e->outcome());
-      t.reason = Str(e->reason());
-      t.command_id = Str(e->command_id());
-      if (!t.command_id.empty()) t.command_kind = CommandKindName(e->command_kind());
-      t.order_cmd_seq = e->order_cmd_seq();
-      t.target = Str(e->target());
-      t.attempt = e->attempt();
-      t.erp_document_id = Str(e->erp_document_id());
-      // Totals are meaningful after events that reached the order (not exact duplicates).
-      t.has_totals = is_event && t.outcome != "duplicate_exact";
-      t.ordered = e->ordered();
-      t.reserved = e->reserved();
-      t.picked = e->picked();
-      t.shipped = e->shipped();
-      t.returned = e->returned();
-      t.first_sent_at_ns = e->first_sent_at_ns();
-      // The commands the event issued: one command_issued step each, right after it.
-      if (is_event && e->commands() != nullptr) {
-        const TraceStep event_step = t;
-        for (const storage::JournalCommand* c : *e->commands()) {
-          TraceStep& ct = out->steps.emplace_back();
-          ct.kind = "command_issued";
-          ct.at_ns = event_step.at_ns;
-          ct.event_id = event_step.event_id;
-          ct.correlation_id = event_step.correlation_id;
-          ct.command_id = Str(c->command_id());
-          ct.command_kind = CommandKindName(c->command_kind());
-          ct.order_cmd_seq = c->order_cmd_seq();
-          ct.target = Str(c->target());
+      ForEachJournalEntry(it->value().substr(8), [&](const JournalEntryView& e) {
+        TraceStep& t = out->steps.emplace_back();
+        t.kind = StepKindName(e.kind);
+        t.at_ns = e.at_ns;
+        t.event_id = std::string(e.event_id);
+        t.source = std::string(e.source);
+        t.correlation_id = std::string(e.correlation_id);
+        const bool is_event =
+            e.kind == storage::JournalKind::EventReceived || e.kind == storage::JournalKind::EventResolved;
+        if (is_event) t.milestone = MilestoneName(e.milestone);
+        t.occurred_at_ns = e.occurred_at_ns;
+        t.received_at_ns = e.received_at_ns;
+        t.outcome = std::string(e.outcome);
+        t.reason = std::string(e.reason);
+        t.command_id = std::string(e.command_id);
+        if (!t.command_id.empty()) t.command_kind = CommandKindName(e.command_kind);
+        t.order_cmd_seq = e.order_cmd_seq;
+        t.target = std::string(e.target);
+        t.attempt = e.attempt;
+        t.erp_document_id = std::string(e.erp_document_id);
+        // Totals are meaningful after events that reached the order (not exact duplicates).
+        t.has_totals = is_event && t.outcome != "duplicate_exact";
+        t.ordered = e.ordered;
+        t.reserved = e.reserved;
+        t.picked = e.picked;
+        t.shipped = e.shipped;
+        t.returned = e.returned;
+        t.first_sent_at_ns = e.first_sent_at_ns;
+        // The commands the event issued: one command_issued step each, right after it.
+        if (is_event) {
+          const TraceStep event_step = t;
+          for (const JournalCommandView& c : e.commands) {
+            TraceStep& ct = out->steps.emplace_back();
+            ct.kind = "command_issued";
+            ct.at_ns = event_step.at_ns;
+            ct.event_id = event_step.event_id;
+            ct.correlation_id = event_step.correlation_id;
+            ct.command_id = std::string(c.command_id);
+            ct.command_kind = CommandKindName(c.command_kind);
+            ct.order_cmd_seq = c.order_cmd_seq;
+            ct.target = std::string(c.target);
+          }
         }
-      }
       });
     }
     ORDERSYNC_RETURN_IF_ERROR(it->status());

@@ -175,34 +175,30 @@ DurableState ReadState(const std::string& data_dir) {
   std::string scratch;
   scan(Table::kJournal, [&](std::string_view, std::string_view value) {
     if (value.size() <= 8) return;
-    const bool whole = ForEachJournalEntry(value.substr(8), [&](std::string_view entry) {
-    const auto* j = VerifiedRoot<storage::JournalEntry>(entry, &scratch);
-    if (j == nullptr) Die("an unreadable journal entry");
-    const bool applied = StringOf(j->outcome()) == "applied";
-    switch (j->kind()) {
-      case storage::JournalKind::EventReceived:
-        s.event_ids.insert(StringOf(j->event_id()));
-        [[fallthrough]];
-      case storage::JournalKind::EventResolved:
-        if (applied) ++s.applied[StringOf(j->event_id())];
-        if (j->commands() != nullptr) {  // the commands the event issued
-          for (const storage::JournalCommand* c : *j->commands()) {
-            const std::string id = StringOf(c->command_id());
+    const bool whole = ForEachJournalEntry(value.substr(8), [&](const JournalEntryView& j) {
+      const bool applied = j.outcome == "applied";
+      switch (j.kind) {
+        case storage::JournalKind::EventReceived:
+          s.event_ids.insert(std::string(j.event_id));
+          [[fallthrough]];
+        case storage::JournalKind::EventResolved:
+          if (applied) ++s.applied[std::string(j.event_id)];
+          for (const JournalCommandView& c : j.commands) {  // the commands the event issued
+            const std::string id(c.command_id);
             ++s.issued[id];
-            s.issued_seq[id] = c->order_cmd_seq();
+            s.issued_seq[id] = c.order_cmd_seq;
           }
+          break;
+        case storage::JournalKind::CommandIssued: {  // written by older versions
+          const std::string id(j.command_id);
+          ++s.issued[id];
+          s.issued_seq[id] = j.order_cmd_seq;
+          break;
         }
-        break;
-      case storage::JournalKind::CommandIssued: {  // written by older versions
-        const std::string id = StringOf(j->command_id());
-        ++s.issued[id];
-        s.issued_seq[id] = j->order_cmd_seq();
-        break;
+        default: break;
       }
-      default: break;
-    }
     });
-    if (!whole) Die("a truncated journal chunk");
+    if (!whole) Die("an unreadable journal entry");
   });
   scan(Table::kOutbox, [&](std::string_view, std::string_view) { ++s.outbox_left; });
   if (Status st = ReadQuarantineCounters(&store, &s.quarantine); !st.ok()) Die("quarantine: " + st.ToString());
