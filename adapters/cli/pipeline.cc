@@ -6,7 +6,9 @@
 #include "adapters/cli/edi_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
+#include "adapters/master_data/master_data_admin.h"
 #include "adapters/metrics/channel_collectors.h"
+#include "adapters/reconcile/reconcile_request.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/metrics/ingress_collector.h"
 
@@ -40,8 +42,18 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     return erp.status();
   }
   p->erp_ = std::move(erp).value();
-  auto engine =
-      Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(), p->erp_->listener());
+  // Master data before the engine: the intake checks read it from the first event on.
+  auto master_data = MasterDataStore::Start(config.master_data);
+  if (!master_data.ok()) {
+    spdlog::error("cannot load the master data: {}", master_data.status().ToString());
+    return master_data.status();
+  }
+  p->master_data_ = std::move(master_data).value();
+  if (config.master_data.any()) {
+    spdlog::info("master data {} loaded", p->master_data_->Current()->version());
+  }
+  auto engine = Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(),
+                             p->erp_->listener(), p->master_data_.get());
   if (!engine.ok()) {
     spdlog::error("cannot start the engine: {}", engine.status().ToString());
     return engine.status();
@@ -106,6 +118,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     RegisterStatusAdminCommand(admin, p->observability_.get());
     RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
     RegisterQuarantineAdminCommands(admin, p->store_.get());
+    RegisterMasterDataAdminCommands(admin, p->master_data_.get(), config.engine.master_data);
+    RegisterReconcileAdminCommand(admin, p->store_.get(), p->engine_.get());
   }
   if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
@@ -254,6 +268,7 @@ void Pipeline::Stop() {
   StopIntake();
   if (observability_ != nullptr) observability_->Stop();
   if (engine_ != nullptr) engine_->Stop();
+  if (master_data_ != nullptr) master_data_->Stop();
 }
 
 }  // namespace ordersync

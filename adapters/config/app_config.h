@@ -70,7 +70,7 @@ struct AppConfig {
   EdiOptions edi;
   // [master_data] (the checks: [master_data.checks] -> engine.master_data)
   MasterDataOptions master_data;
-  // [reconcile] with [[reconcile.schedules]]
+  // [reconcile] (the margin `ordersync reconcile` uses)
   ReconcileOptions reconcile;
 };
 

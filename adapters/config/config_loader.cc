@@ -217,8 +217,6 @@ void VisitMetrics(V& v, MetricsOptions& o) {
   v.String("listen_address", o.listen_address, StringRule::kNonEmpty);
   v.Integer("scan_interval_s", o.scan_interval_s, 1, 3600);
   v.Integer("scan_max_entries", o.scan_max_entries, 1, int64_t{1} << 40);
-  v.Integer("kpi_scan_interval_s", o.kpi_scan_interval_s, 10, 86400);
-  v.Integer("kpi_window_s", o.kpi_window_s, 60, kThirtyDaysS);
 }
 
 template <typename V>
@@ -227,7 +225,6 @@ void VisitSlo(V& v, SloOptions& o) {
   v.Integer("ship_to_invoice_s", o.ship_to_invoice_s, 1, kThirtyDaysS);
   v.Integer("parked_s", o.parked_s, 1, kThirtyDaysS);
   v.Integer("outbox_age_s", o.outbox_age_s, 1, kThirtyDaysS);
-  v.Integer("inventory_sync_s", o.inventory_sync_s, 1, kThirtyDaysS);
 }
 
 template <typename V>
@@ -252,13 +249,6 @@ void VisitMasterData(V& v, MasterDataOptions& o, MasterDataCheckOptions& c) {
 template <typename V>
 void VisitReconcile(V& v, ReconcileOptions& o) {
   v.Integer("margin_s", o.margin_s, 0, 86400);
-  v.TableArray("schedules", o.schedules, [](V& t, ReconcileSchedule& s) {
-    t.String("target", s.target, StringRule::kRequired);
-    t.Integer("interval_s", s.interval_s, 60, 7 * 86400);
-    t.Integer("period_s", s.period_s, 60, 365 * int64_t{86400});
-    t.Integer("settle_s", s.settle_s, 0, 86400);
-    t.String("export", s.export_file);
-  });
 }
 
 template <typename V>
@@ -488,16 +478,6 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
     }
   }
   ORDERSYNC_RETURN_IF_ERROR(ValidateMasterDataChecks(c, in));
-  for (size_t i = 0; i < c.reconcile.schedules.size(); ++i) {
-    const ReconcileSchedule& s = c.reconcile.schedules[i];
-    const std::string key = "reconcile.schedules[" + std::to_string(i) + "]";
-    const ErpTargetOptions* t = c.erp.FindTarget(s.target);
-    if (t == nullptr) return undefined(key + ".target", s.target);
-    if (s.export_file.empty() && t->kind == "zmq") {
-      return Status::InvalidArgument(key + ".export: required for target '" + s.target +
-                                     "' (kind zmq: ordersync cannot ask its ERP; give the ERP export file)" + in);
-    }
-  }
   const RoutingOptions& r = c.engine.routing;
   if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
     return undefined("routing.default_target", r.default_target);

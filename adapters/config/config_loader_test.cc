@@ -97,9 +97,6 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(a.slo.ship_to_invoice_s, b.slo.ship_to_invoice_s);
   EXPECT_EQ(a.slo.parked_s, b.slo.parked_s);
   EXPECT_EQ(a.slo.outbox_age_s, b.slo.outbox_age_s);
-  EXPECT_EQ(a.slo.inventory_sync_s, b.slo.inventory_sync_s);
-  EXPECT_EQ(a.metrics.kpi_scan_interval_s, b.metrics.kpi_scan_interval_s);
-  EXPECT_EQ(a.metrics.kpi_window_s, b.metrics.kpi_window_s);
   EXPECT_EQ(a.master_data.customers, b.master_data.customers);
   EXPECT_EQ(a.master_data.items, b.master_data.items);
   EXPECT_EQ(a.master_data.prices, b.master_data.prices);
@@ -112,13 +109,6 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(m.price_tolerance_bp, n.price_tolerance_bp);
   EXPECT_EQ(m.credit_hold_timeout_s, n.credit_hold_timeout_s);
   EXPECT_EQ(a.reconcile.margin_s, b.reconcile.margin_s);
-  ASSERT_EQ(a.reconcile.schedules.size(), b.reconcile.schedules.size());
-  for (size_t k = 0; k < a.reconcile.schedules.size(); ++k) {
-    const ReconcileSchedule& x = a.reconcile.schedules[k];
-    const ReconcileSchedule& y = b.reconcile.schedules[k];
-    EXPECT_EQ(std::tie(x.target, x.interval_s, x.period_s, x.settle_s, x.export_file),
-              std::tie(y.target, y.interval_s, y.period_s, y.settle_s, y.export_file));
-  }
   EXPECT_EQ(a.erp.read_ahead_per_partition, b.erp.read_ahead_per_partition);
   ASSERT_EQ(a.erp.targets.size(), b.erp.targets.size());
   for (size_t i = 0; i < a.erp.targets.size(); ++i) {
@@ -319,9 +309,6 @@ AppConfig EveryFieldChanged() {
   partner.warehouse = "WH-3PL";
   partner.uom_map = {{"CA", "CS"}, {"PC", "EA"}};
   c.edi.partners.push_back(partner);
-  c.metrics.kpi_scan_interval_s = 60;
-  c.metrics.kpi_window_s = 3600;
-  c.slo.inventory_sync_s = 300;
   c.master_data.customers = "/srv/md/customers.csv";
   c.master_data.items = "/srv/md/items.jsonl";
   c.master_data.prices = "/srv/md/prices.csv";
@@ -332,7 +319,6 @@ AppConfig EveryFieldChanged() {
   c.engine.master_data.price_tolerance_bp = 50;
   c.engine.master_data.credit_hold_timeout_s = 3600;
   c.reconcile.margin_s = 60;
-  c.reconcile.schedules.push_back({"billing-eu", 600, 3600, 60, "/srv/erp/billing.csv"});
   return c;
 }
 
@@ -688,19 +674,12 @@ TEST(ConfigLoaderTest, MasterDataCheckNeedsItsFile) {
   EXPECT_FALSE(ok->engine.master_data.price);
 }
 
-TEST(ConfigLoaderTest, ReconcileSchedulesNameDefinedTargetsAndAnExportForZmq) {
-  EXPECT_EQ(LoadError("[[reconcile.schedules]]\ntarget = \"nope\"\nexport = \"x.csv\"\n"),
-            "reconcile.schedules[0].target: ERP target 'nope' is not defined (no [erp.targets.nope] table) (in "
-            "test.toml)");
-  EXPECT_EQ(LoadError("[[reconcile.schedules]]\ntarget = \"erp\"\n"),
-            "reconcile.schedules[0].export: required for target 'erp' (kind zmq: ordersync cannot ask its ERP; give "
-            "the ERP export file) (in test.toml)");
-  Result<AppConfig> ok =
-      LoadConfigString("[[reconcile.schedules]]\ntarget = \"erp\"\nexport = \"/x.csv\"\ninterval_s = 120\n", "t");
+TEST(ConfigLoaderTest, ReconcileMarginOnly) {
+  // Scheduled reconciles are not implemented: [[reconcile.schedules]] is refused as unknown.
+  EXPECT_NE(LoadError("[[reconcile.schedules]]\ntarget = \"erp\"\n").find("schedules"), std::string::npos);
+  Result<AppConfig> ok = LoadConfigString("[reconcile]\nmargin_s = 120\n", "t");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  ASSERT_EQ(ok->reconcile.schedules.size(), 1u);
-  EXPECT_EQ(ok->reconcile.schedules[0].interval_s, 120u);
-  EXPECT_EQ(ok->reconcile.schedules[0].period_s, 86400u);
+  EXPECT_EQ(ok->reconcile.margin_s, 120u);
 }
 
 }  // namespace

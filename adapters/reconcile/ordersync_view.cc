@@ -33,7 +33,7 @@ class JournalScan {
       if (value.size() < 8) continue;
       if (static_cast<int64_t>(DecodeFixed64(value.data())) < o_.now_ns) continue;  // expired
       ++view_->journal_values;
-      if (!ForEachJournalEntry(value.substr(8), [&](std::string_view entry) { Entry(entry); })) ++view_->unreadable;
+      if (!ForEachJournalEntry(value.substr(8), [&](const JournalEntryView& entry) { Entry(entry); })) ++view_->unreadable;
     }
     ORDERSYNC_RETURN_IF_ERROR(it->status());
     return FinishOrder();
@@ -53,8 +53,7 @@ class JournalScan {
     return c;
   }
 
-  void Issued(std::string_view id, uint8_t kind, uint64_t seq, std::string_view target,
-              const storage::JournalEntry* e) {
+  void Issued(std::string_view id, uint8_t kind, uint64_t seq, std::string_view target, const JournalEntryView& e) {
     if (target != o_.target) {
       view_->other_targets.try_emplace(std::string(id), std::string(target));
       return;
@@ -63,60 +62,50 @@ class JournalScan {
     c.issued = true;
     c.origin.kind = static_cast<CommandKind>(kind);
     c.origin.order_cmd_seq = seq;
-    c.origin.caused_by_event_id = std::string(View(e->event_id()));
-    c.origin.correlation_id = std::string(View(e->correlation_id()));
-    c.origin.issued_at_ns = e->at_ns();
-    c.origin.event_occurred_at_ns = e->occurred_at_ns();
+    c.origin.caused_by_event_id = std::string(e.event_id);
+    c.origin.correlation_id = std::string(e.correlation_id);
+    c.origin.issued_at_ns = e.at_ns;
+    c.origin.event_occurred_at_ns = e.occurred_at_ns;
   }
 
-  void Entry(std::string_view bytes) {
-    scratch_.assign(bytes);  // aligned (heap) copy: FlatBuffers reads scalars in place
-    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(scratch_.data()), scratch_.size());
-    if (!verifier.VerifyBuffer<storage::JournalEntry>(nullptr)) {
-      ++view_->unreadable;
-      return;
-    }
+  void Entry(const JournalEntryView& e) {
     ++view_->journal_entries;
-    const auto* e = flatbuffers::GetRoot<storage::JournalEntry>(scratch_.data());
-    switch (e->kind()) {
+    switch (e.kind) {
       case storage::JournalKind::EventReceived:
       case storage::JournalKind::EventResolved:
-        if (e->commands() != nullptr) {
-          for (const storage::JournalCommand* c : *e->commands()) {
-            Issued(View(c->command_id()), c->command_kind(), c->order_cmd_seq(), View(c->target()), e);
-          }
+        for (const JournalCommandView& c : e.commands) {
+          Issued(c.command_id, c.command_kind, c.order_cmd_seq, c.target, e);
         }
         break;
       case storage::JournalKind::CommandIssued:  // older versions: one entry per command
-        Issued(View(e->command_id()), e->command_kind(), e->order_cmd_seq(), View(e->target()), e);
+        Issued(e.command_id, e.command_kind, e.order_cmd_seq, e.target, e);
         break;
       case storage::JournalKind::CommandAcked: {
-        const std::string_view outcome = View(e->outcome());
-        if (outcome != "Posted" && outcome != "AlreadyPosted") break;
-        if (View(e->target()) != o_.target) {
-          view_->other_targets.try_emplace(std::string(View(e->command_id())), std::string(View(e->target())));
+        if (e.outcome != "Posted" && e.outcome != "AlreadyPosted") break;
+        if (e.target != o_.target) {
+          view_->other_targets.try_emplace(std::string(e.command_id), std::string(e.target));
           break;
         }
-        OurCommand& c = Command(View(e->command_id()));
+        OurCommand& c = Command(e.command_id);
         if (!c.issued) {  // its issuing entry expired or is in a later chunk: what the ack says
-          c.origin.kind = static_cast<CommandKind>(e->command_kind());
-          c.origin.order_cmd_seq = e->order_cmd_seq();
+          c.origin.kind = static_cast<CommandKind>(e.command_kind);
+          c.origin.order_cmd_seq = e.order_cmd_seq;
         }
-        if (!c.acked || e->at_ns() >= c.acked_at_ns) {
+        if (!c.acked || e.at_ns >= c.acked_at_ns) {
           c.acked = true;
-          c.acked_at_ns = e->at_ns();
-          c.erp_document_id = std::string(View(e->erp_document_id()));
-          c.ack_status = std::string(outcome);
+          c.acked_at_ns = e.at_ns;
+          c.erp_document_id = std::string(e.erp_document_id);
+          c.ack_status = std::string(e.outcome);
         }
         break;
       }
       case storage::JournalKind::CommandDeadLettered:
-        if (View(e->target()) == o_.target) {
-          OurCommand& c = Command(View(e->command_id()));
-          c.dead_lettered_at_ns = std::max(c.dead_lettered_at_ns, e->at_ns());
+        if (e.target == o_.target) {
+          OurCommand& c = Command(e.command_id);
+          c.dead_lettered_at_ns = std::max(c.dead_lettered_at_ns, e.at_ns);
         }
         break;
-      case storage::JournalKind::CommandSent:
+      default:
         break;
     }
   }
@@ -172,7 +161,7 @@ class JournalScan {
   uint32_t partition_ = 0;
   std::string order_id_;
   std::vector<OurCommand*> touched_;  // stable: unordered_map node addresses do not move
-  std::string scratch_, key_, value_;
+  std::string key_, value_;
 };
 
 }  // namespace

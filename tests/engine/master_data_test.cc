@@ -192,6 +192,13 @@ TEST(MasterDataIntakeTest, ChecksAreOffByDefault) {
   EXPECT_EQ(h.Send(Order("O-2", "C-2", {Line(1, "SKU-1", 1000)})).outcome, EventOutcome::kApplied);
 }
 
+// The worker owning a held order's partition releases it at its next group commit (an
+// event or its 50 ms park sweep): wait for `n` releases in all.
+void WaitForReleases(testing::EngineHarness& h, uint64_t n) {
+  for (int i = 0; i < 200 && h.engine().Stats().credit_holds_released < n; ++i) h.WaitForParkSweep();
+  ASSERT_EQ(h.engine().Stats().credit_holds_released, n);
+}
+
 TEST(MasterDataIntakeTest, CreditHoldIsReleasedWhenTheMasterDataClearsIt) {
   MasterDataFiles md(kCustomersV1);
   EngineHarness h(CheckedOptions(), md.store());
@@ -208,6 +215,7 @@ TEST(MasterDataIntakeTest, CreditHoldIsReleasedWhenTheMasterDataClearsIt) {
   md.SetCustomers(kCustomersV2);  // C-2 cleared; C-4 still on hold
   // The next group commit logs the release before anything else.
   h.Send(Order("O-NEXT", "C-2", {Line(1, "SKU-1", 1000)}));
+  WaitForReleases(h, 1);
   auto outbox = h.OutboxOf("O-HOLD");
   ASSERT_EQ(outbox.size(), 3u);
   EXPECT_EQ(outbox[0].kind, CommandKind::PostInventoryAdjustment);
@@ -271,6 +279,8 @@ TEST(MasterDataReplayTest, ReplayAcrossAMasterDataReloadGivesTheOriginalDecision
   md.SetCustomers(kCustomersV2);  // C-2 cleared (release logged), C-1 inactive
   EXPECT_EQ(h.Send(Order("O-AFTER", "C-1", {Line(1, "SKU-1", 1000)})).outcome, EventOutcome::kExcepted);
   EXPECT_EQ(h.Send(Order("O-AFTER2", "C-2", {Line(1, "SKU-1", 1000)})).outcome, EventOutcome::kApplied);
+  WaitForReleases(h, 1);
+  h.WaitForParkSweep();  // the release's log append follows its count
 
   // "Crash": copy the data directory while the engine is idle (the store holds only the
   // startup checkpoint; everything else is in the event log).
