@@ -1,5 +1,6 @@
 // ReconcileService: one reconcile run end to end — the ERP's documents from a source
-// (an export file, or a target's API), ordersync's view from the store, the comparison,
+// (an export file; a source asking a target's API is not implemented yet), ordersync's
+// view from the store, the comparison,
 // and, when asked, the repair: the commands missing in the ERP are re-driven through the
 // dispatcher with their original command ids, exactly as `dlq replay` re-drives dead
 // letters: a PartitionTask appends them to the partition's outbox inside the worker's

@@ -11,7 +11,7 @@ bin=$1
 feeder=$2
 tmp=$(mktemp -d)
 sim_pid=""
-trap '[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid"; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$bin" erp-sim --endpoint 'tcp://127.0.0.1:*' --ledger "$tmp/ledger.tsv" --export "$tmp/export.csv" \
@@ -79,6 +79,9 @@ grep -q "read-write" "$tmp/r4.err" || fail "repair did not say read-write"
 export_now
 reconcile --export "$tmp/export.csv" >"$tmp/r5.txt" 2>/dev/null || fail "after repair not clean: $(cat "$tmp/r5.txt")"
 [ "$(grep -c "$lost" "$tmp/export.csv")" = 1 ] || fail "$lost posted twice in the ERP"
+kill -TERM "$sim_pid"
+wait "$sim_pid" || true
+sim_pid=""
 
 # Master data: check a good and a bad file, status of the configured files.
 printf 'customer_id,company_code,currency,credit_hold,active\nC1,1000,EUR,false,true\nC2,1000,EUR,maybe,true\n' \
