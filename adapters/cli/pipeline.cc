@@ -92,6 +92,17 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   {
     OutboxDispatcher* dispatcher = p->erp_->dispatcher();
     p->observability_->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
+    // The synchronisation KPIs (docs/operations.md): integration recovery time from the
+    // dispatcher's stats, traceability and inventory sync accuracy from the journals.
+    p->recovery_ = std::make_unique<RecoveryTracker>(config.metrics.recovery_normal_backlog);
+    p->recovery_->Start([dispatcher] { return dispatcher->Stats(); }, std::chrono::seconds(1));
+    p->observability_->AddCollector(p->recovery_->Collector());
+    Engine* engine = p->engine_.get();
+    p->kpis_ = std::make_unique<SyncKpiScanner>(p->store_.get(), static_cast<int64_t>(config.metrics.kpi_window_s),
+                                                static_cast<int64_t>(config.slo.inventory_sync_s),
+                                                [engine] { return engine->Checkpoint(); });
+    p->kpis_->Start(std::chrono::seconds(config.metrics.kpi_scan_interval_s));
+    p->observability_->AddCollector(p->kpis_->Collector());
   }
   // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
   auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
@@ -257,6 +268,8 @@ Status Pipeline::StartConsole(const AppConfig& config, const PipelineOptions& op
 }
 
 void Pipeline::StopIntake() {
+  if (recovery_ != nullptr) recovery_->Stop();  // reads the dispatcher
+  if (kpis_ != nullptr) kpis_->Stop();          // checkpoints the engine
   if (console_ != nullptr) console_->Stop();  // before the admin commands it runs go away
   if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
   if (http_ != nullptr) http_->Stop();        // requests in progress get their answers

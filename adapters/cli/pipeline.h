@@ -20,6 +20,8 @@
 #include <string>
 
 #include "adapters/master_data/master_data_store.h"
+#include "adapters/metrics/recovery_tracker.h"
+#include "adapters/metrics/sync_kpi_scan.h"
 #include "adapters/config/app_config.h"
 #include "adapters/console/console_server.h"
 #include "adapters/edi/edi_ingestor.h"
@@ -99,6 +101,8 @@ class Pipeline {
   std::unique_ptr<MasterDataStore> master_data_;  // outlives the engine that reads it
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Observability> observability_;
+  std::unique_ptr<RecoveryTracker> recovery_;  // samples the dispatcher every second
+  std::unique_ptr<SyncKpiScanner> kpis_;       // journal scan for the synchronisation KPIs
   std::unique_ptr<QuarantineWriter> quarantine_;
   std::unique_ptr<EdiIngestor> edi_;
   std::unique_ptr<IngressServer> ingress_;

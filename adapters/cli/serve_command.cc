@@ -92,7 +92,7 @@ int RunServe(const AppConfig& config, const std::string& config_path) {
     ReloadRateLimits(config_path, &current, (*pipeline)->ingress());
     // A bad file is refused (logged, `ordersync master-data status` shows why); the data
     // in force stays.
-    if (config.master_data.any()) (*pipeline)->master_data()->Reload("SIGHUP");
+    if (config.master_data.any()) (*pipeline)->master_data()->Reload("SIGHUP").PermitUncheckedError();
   }
   spdlog::info("signal {} received: draining queues and committing", signal_number);
   (*pipeline)->StopIntake();  // ingress (answers the batches already submitted), then admin + dispatcher

@@ -217,6 +217,9 @@ void VisitMetrics(V& v, MetricsOptions& o) {
   v.String("listen_address", o.listen_address, StringRule::kNonEmpty);
   v.Integer("scan_interval_s", o.scan_interval_s, 1, 3600);
   v.Integer("scan_max_entries", o.scan_max_entries, 1, int64_t{1} << 40);
+  v.Integer("kpi_scan_interval_s", o.kpi_scan_interval_s, 10, 86400);
+  v.Integer("kpi_window_s", o.kpi_window_s, 60, kThirtyDaysS);
+  v.Integer("recovery_normal_backlog", o.recovery_normal_backlog, 0, int64_t{1} << 40);
 }
 
 template <typename V>
@@ -225,6 +228,7 @@ void VisitSlo(V& v, SloOptions& o) {
   v.Integer("ship_to_invoice_s", o.ship_to_invoice_s, 1, kThirtyDaysS);
   v.Integer("parked_s", o.parked_s, 1, kThirtyDaysS);
   v.Integer("outbox_age_s", o.outbox_age_s, 1, kThirtyDaysS);
+  v.Integer("inventory_sync_s", o.inventory_sync_s, 1, kThirtyDaysS);
 }
 
 template <typename V>

@@ -97,6 +97,10 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(a.slo.ship_to_invoice_s, b.slo.ship_to_invoice_s);
   EXPECT_EQ(a.slo.parked_s, b.slo.parked_s);
   EXPECT_EQ(a.slo.outbox_age_s, b.slo.outbox_age_s);
+  EXPECT_EQ(a.slo.inventory_sync_s, b.slo.inventory_sync_s);
+  EXPECT_EQ(a.metrics.kpi_scan_interval_s, b.metrics.kpi_scan_interval_s);
+  EXPECT_EQ(a.metrics.kpi_window_s, b.metrics.kpi_window_s);
+  EXPECT_EQ(a.metrics.recovery_normal_backlog, b.metrics.recovery_normal_backlog);
   EXPECT_EQ(a.master_data.customers, b.master_data.customers);
   EXPECT_EQ(a.master_data.items, b.master_data.items);
   EXPECT_EQ(a.master_data.prices, b.master_data.prices);
@@ -309,6 +313,10 @@ AppConfig EveryFieldChanged() {
   partner.warehouse = "WH-3PL";
   partner.uom_map = {{"CA", "CS"}, {"PC", "EA"}};
   c.edi.partners.push_back(partner);
+  c.metrics.kpi_scan_interval_s = 60;
+  c.metrics.kpi_window_s = 3600;
+  c.metrics.recovery_normal_backlog = 50;
+  c.slo.inventory_sync_s = 300;
   c.master_data.customers = "/srv/md/customers.csv";
   c.master_data.items = "/srv/md/items.jsonl";
   c.master_data.prices = "/srv/md/prices.csv";

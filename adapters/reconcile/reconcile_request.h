@@ -9,9 +9,9 @@
 //   RegisterReconcileAdminCommand(admin, store, engine);   // serve
 //
 // The JSON arguments of "reconcile.run" are the request's fields: {"target", "export",
-// "from", "to" (RFC 3339 or date), "margin_s", "repair", "dry_run"}; a repair that is not
-// a dry run is a mutating command (it needs the admin token when one is configured, like
-// `dlq replay`, whose path it shares).
+// "from", "to" (RFC 3339 or date), "margin_s", "repair", "dry_run"}. The command is
+// registered as mutating (with repair and !dry_run it appends to the outbox, the path of
+// `dlq replay`), so it needs the admin token when one is configured.
 //
 // Thread-safety: RunReconcileRequest is reentrant; it blocks until a repair is durable.
 #pragma once
