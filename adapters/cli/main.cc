@@ -131,8 +131,8 @@ int Main(int argc, char** argv) {
       "serve",
       "Run the engine: ingest milestones (ZeroMQ [ingress] endpoints), keep order state, emit ERP commands.\n"
       "SIGINT/SIGTERM stop it (the ingress answers what it took, then the engine drains). SIGHUP re-reads\n"
-      "the config file and applies [ingress.rate_limit] without dropping connections; nothing else is\n"
-      "reloadable yet (other changes are logged as needing a restart).");
+      "the config file and applies [ingress.rate_limit] without dropping connections, and reloads the\n"
+      "[master_data] files; other config changes are logged as needing a restart.");
   bool print_config = false;
   serve->add_flag("--print-config", print_config,
                   "Print the effective config as TOML and exit without starting");

@@ -66,6 +66,9 @@ CLI::App* AddReconcileSubcommand(CLI::App& app, ReconcileCommandOptions* o) {
   cmd->add_flag("--offline", o->route.offline, "Do not ask a running engine; use the data dir directly");
   cmd->add_option("--data-dir", o->data_dir, "Use this data dir directly (implies --offline); default: [storage] data_dir")
       ->type_name("DIR");
+  cmd->footer(
+      "Classes: missing_in_erp, unknown_to_ordersync, mismatch, pending (expected: outbox or DLQ).\n"
+      "Exit codes: 0 clean (pending allowed), 3 differences found, 1 error, 2 usage. docs/reconcile.md");
   cmd->callback([o] { o->chosen = true; });
   return cmd;
 }
