@@ -38,7 +38,8 @@ std::string_view EventOutcomeName(EventOutcome outcome) {
 Engine::Engine(const EngineOptions& options) : options_(options) {}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options, StateStore* store, EventLog* log,
-                                             const Clock* clock, OutboxListener* outbox_listener) {
+                                             const Clock* clock, OutboxListener* outbox_listener,
+                                             const MasterDataSource* master_data) {
   if (options.partitions == 0 || options.partitions > 65535) {
     return Status::InvalidArgument("engine.partitions must be 1..65535");
   }
@@ -62,7 +63,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options, State
   for (uint32_t w = 0; w < o.workers; ++w) {
     engine->workers_.push_back(std::make_unique<Worker>(w, engine->options_, store, log, engine->checkpointer_.get(),
                                                         clock, &engine->partitions_, engine->depths_.get(),
-                                                        outbox_listener));
+                                                        outbox_listener, master_data));
   }
 
   // Recovery: each worker loads its partitions' checkpoints and replays the log after

@@ -31,6 +31,7 @@
 #include "engine/event_log.h"
 #include "engine/engine_stats.h"
 #include "engine/inbound_event.h"
+#include "engine/master_data.h"
 #include "engine/partition.h"
 #include "engine/partition_task.h"
 #include "engine/router.h"
@@ -55,9 +56,12 @@ class Engine {
  public:
   // Opens the engine on `store` and `log` and recovers (see above), then starts the
   // workers. `outbox_listener` (may be null) receives the commands made durable.
+  // `master_data` (may be null; outlives the engine) is what the master-data checks of
+  // options.master_data read (engine/master_data_gate.h).
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options, StateStore* store, EventLog* log,
                                               const Clock* clock = SystemClock::Default(),
-                                              OutboxListener* outbox_listener = nullptr);
+                                              OutboxListener* outbox_listener = nullptr,
+                                              const MasterDataSource* master_data = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

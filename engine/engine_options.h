@@ -48,6 +48,33 @@ struct RoutingOptions {
 
 inline constexpr size_t kMilestoneKinds = static_cast<size_t>(Milestone::MAX) + 1;
 
+// Master-data checks of OrderAccepted events (engine/master_data_check.h) against the
+// snapshot of [master_data] (engine/master_data.h). Every check is off by default; a
+// check that is on needs its source file ([master_data] customers / items / prices, the
+// config loader says which). Not reloadable (the data is; SIGHUP or a file change).
+struct MasterDataCheckOptions {
+  // Unknown or inactive customer, or a customer of another company -> master_data.
+  bool customer = false;
+  // Unknown or inactive SKU on a line -> master_data.
+  bool item = false;
+  // A line's unit of measure differs from the item master's -> master_data (wrong_uom).
+  bool uom = false;
+  // The order's currency differs from the customer's -> master_data (currency_mismatch).
+  bool currency = false;
+  // A line's unit price more than price_tolerance_bp away from the list price valid at
+  // the order's occurred_at -> price_mismatch; no list price -> master_data.
+  bool price = false;
+  // Customer on credit hold -> the order is parked (reason credit_hold) until the master
+  // data clears the hold, or becomes a master_data exception after credit_hold_timeout_s.
+  bool credit_hold = false;
+  // Allowed distance from the list price, in basis points (100 = 1 %). Default: 200.
+  uint32_t price_tolerance_bp = 200;
+  // How long an order may stay on credit hold. Default: 86400 s (1 day).
+  uint64_t credit_hold_timeout_s = 24 * 3600;
+
+  bool any() const { return customer || item || uom || currency || price || credit_hold; }
+};
+
 struct EngineOptions {
   // Logical partitions; hash(order_id) % partitions. The unit of state, ownership and
   // recovery: fixed for the life of a data directory. Default: 64.
@@ -102,6 +129,7 @@ struct EngineOptions {
   std::array<uint64_t, kMilestoneKinds> park_timeout_by_kind_s{};
   RoutingOptions routing;
   ValidatorOptions validation;
+  MasterDataCheckOptions master_data;
 
   uint64_t ParkTimeoutSeconds(Milestone kind) const {
     uint64_t v = park_timeout_by_kind_s[static_cast<size_t>(kind)];

@@ -34,13 +34,14 @@ namespace ordersync {
   X(checkpoint_cut_nanos) /* worker time spent cutting checkpoints (sum) */                \
   X(checkpoint_write_nanos) /* checkpointer time spent writing them (sum) */               \
   X(order_cache_misses)  /* orders read from the store */                                  \
-  X(dedup_store_lookups) /* event_ids looked up in the store */
+  X(dedup_store_lookups) /* event_ids looked up in the store */                            \
+  X(credit_holds_released) /* orders released from credit hold by a master-data change */
 
 // Exceptions are counted by the stage that recorded them (storage.fbs ExceptionRecord)
 // and by failure class (FailureClass value, lifecycle_rules.h).
-inline constexpr std::array<std::string_view, 5> kExceptionStages{"dedup", "sequencing", "lifecycle", "routing",
-                                                                  "park_timeout"};
-inline constexpr size_t kExceptionClasses = 4;
+inline constexpr std::array<std::string_view, 6> kExceptionStages{"dedup",   "sequencing",   "lifecycle",
+                                                                  "routing", "park_timeout", "master_data"};
+inline constexpr size_t kExceptionClasses = 6;
 // Index of `stage` in kExceptionStages; unknown stages count as "lifecycle".
 inline size_t ExceptionStageIndex(std::string_view stage) {
   for (size_t i = 0; i < kExceptionStages.size(); ++i) {

@@ -95,6 +95,7 @@ Status EventProcessor::Recover(Partition* p) {
   PartitionRange(p->id(), &lower, &upper);
   auto it = store_->NewIterator(Table::kParked, lower, upper);
   while (!p->deadlines.empty()) p->deadlines.pop();
+  if (gate_ != nullptr) gate_->ForgetPartition(p->id());
   int64_t parked = 0;
   for (; it->Valid(); it->Next()) {
     std::string_view order_id, event_id;
@@ -102,6 +103,7 @@ Status EventProcessor::Recover(Partition* p) {
     const auto* pe = VerifiedRoot<storage::ParkedEvent>(it->value(), &value_);
     if (pe == nullptr) return Status::Corruption("parked event of order " + std::string(order_id) + " does not verify");
     p->deadlines.push(ParkDeadline{pe->deadline_ns(), std::string(order_id), std::string(event_id)});
+    if (gate_ != nullptr) NoteParkedOnRecover(p, order_id, ToView(pe->waiting_for()), pe->envelope());
     ++parked;
   }
   AdjustParked(p, parked - p->parked_count);
@@ -225,7 +227,9 @@ void EventProcessor::Park(Partition* p, CachedOrder* order, const EventView& e, 
   ref.source_seq = e.source_seq;
   ref.waiting_for = std::string(PrerequisiteName(waiting_for));
   ref.parked_at_ns = now;
-  ref.deadline_ns = now + static_cast<int64_t>(options_.ParkTimeoutSeconds(e.kind)) * kNanosPerSecond;
+  const uint64_t timeout_s = waiting_for == Prerequisite::kCreditHold ? options_.master_data.credit_hold_timeout_s
+                                                                       : options_.ParkTimeoutSeconds(e.kind);
+  ref.deadline_ns = now + static_cast<int64_t>(timeout_s) * kNanosPerSecond;
   ref.envelope = std::string(envelope);
 
   fbb_.Clear();
@@ -398,8 +402,12 @@ CachedOrder* EventProcessor::ProcessEvent(Partition* p, const EventView& e, std:
     return order;
   }
 
-  // 3. Sequencing, lifecycle, routing.
+  // 3. Master data (OrderAccepted), sequencing, lifecycle, routing.
   RememberEventId(p, order, e, id_hash, batch);
+  if (gate_ != nullptr && e.kind == Milestone::OrderAccepted &&
+      CheckMasterData(p, order, e, envelope, received_at_ns, batch, outcome, reason, order_changed)) {
+    return order;
+  }
   Verdict v = Decide(order->state, e);
   switch (v.kind) {
     case Verdict::Kind::kApply:
@@ -458,6 +466,7 @@ void EventProcessor::RunParked(Partition* p, CachedOrder* order, StoreBatch* bat
     progressed = false;
     for (size_t i = 0; i < order->state.parked.size(); ++i) {
       ParkedRef& ref = order->state.parked[i];
+      if (IsCreditHold(ref)) continue;  // only a release_hold item releases it
       if (ref.envelope.empty() && !LoadParkedEnvelope(p, order->state.order_id, ref.event_id, &ref.envelope)) {
         continue;  // unreadable now; retried on the order's next change or at its deadline
       }
@@ -517,8 +526,13 @@ size_t EventProcessor::ExpireParked(Partition* p, StoreBatch* batch) {
       if (!ref.envelope.empty()) e = MakeEventView(GetEnvelope(ref.envelope.data()));
       e.order_id = d.order_id;
       e.event_id = ref.event_id;
-      reason_scratch_ = "missing_prerequisite:" + ref.waiting_for;
-      RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite, reason_scratch_, batch);
+      if (IsCreditHold(ref)) {
+        ExpireCreditHold(p, e, ref, batch);
+      } else {
+        reason_scratch_ = "missing_prerequisite:" + ref.waiting_for;
+        RecordException(p, e, ref.envelope, "park_timeout", FailureClass::kMissingPrerequisite, reason_scratch_,
+                        batch);
+      }
       issued_count_ = 0;
       JournalEvent(p, order, storage::JournalKind::EventResolved, e, 0, EventOutcome::kExcepted, reason_scratch_);
       p->MarkChanged(order, /*state=*/true, now_ns_);

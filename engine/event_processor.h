@@ -35,6 +35,7 @@
 #include "engine/journal.h"
 #include "engine/lifecycle_rules.h"
 #include "engine/log_record.h"
+#include "engine/master_data_gate.h"
 #include "engine/outbox_listener.h"
 #include "engine/partition.h"
 #include "engine/router.h"
@@ -60,6 +61,15 @@ class EventProcessor {
   void SetOpenEpoch(uint64_t epoch) { epoch_ = epoch; }
   // Where counters go: the worker's, or a scratch set while replaying.
   void SetStats(WorkerStats* stats) { stats_ = stats; }
+  // The worker's master-data gate (engine/master_data_gate.h): consulted once per
+  // OrderAccepted that reaches the lifecycle stage. Null: no master-data checks.
+  void SetMasterDataGate(MasterDataGate* gate) { gate_ = gate; }
+
+  // Releases the orders of `partition` held on credit hold for `customer_id` (a logged
+  // release_hold item): each held OrderAccepted is decided again by the lifecycle (and
+  // applied, parked for another reason or excepted), then the order's parked events are
+  // re-evaluated. Returns how many were released.
+  size_t ReleaseHolds(Partition* partition, std::string_view customer_id, StoreBatch* batch);
 
   // Processes one validated envelope of `partition`. Sets *outcome and *reason (empty
   // for kApplied). `replay` skips the exact-dedup check (a deliberate re-drive of a known
@@ -128,11 +138,24 @@ class EventProcessor {
   // Re-evaluates the order's parked events until none makes progress.
   void RunParked(Partition* p, CachedOrder* order, StoreBatch* batch);
   static std::string_view CompanyCode(const OrderState& order, const EventView& e);
+  // --- master data (event_processor_master_data.cc) ---
+  // The gate's verdict for OrderAccepted `e`: true if it decided the event (an exception,
+  // or parked on credit hold), false to go on with the lifecycle.
+  bool CheckMasterData(Partition* p, CachedOrder* order, const EventView& e, std::string_view envelope,
+                       int64_t received_at_ns, StoreBatch* batch, EventOutcome* outcome, std::string* reason,
+                       bool* order_changed);
+  // A parked event read at recovery: credit holds go into the gate's index.
+  void NoteParkedOnRecover(Partition* p, std::string_view order_id, std::string_view waiting_for,
+                           const flatbuffers::Vector<uint8_t>* envelope);
+  // A credit hold timed out: a master_data exception (reason left in reason_scratch_).
+  void ExpireCreditHold(Partition* p, const EventView& e, const ParkedRef& ref, StoreBatch* batch);
+  static bool IsCreditHold(const ParkedRef& ref);
 
   const EngineOptions& options_;
   const Router router_;
   StateStore* const store_;
   WorkerStats* stats_;
+  MasterDataGate* gate_ = nullptr;
   int64_t now_ns_ = 0;
   uint64_t epoch_ = 1;
   // Scratch space reused across events: no allocation in the steady state.

@@ -119,7 +119,7 @@ void ApplyDelivery(OrderState& o, const EventView& e, const EngineOptions& optio
 // --- ReturnReceived ---
 void ApplyReturn(OrderState& o, const EventView& e, const EngineOptions&, CommandEmitter& out) {
   AddToLines(o, e, &LineState::returned);
-  AddFact(o, e, /*keep_lines=*/false);
+  AddFact(o, e, /*keep_lines=*/true);  // reconcile --repair rebuilds the credit memo from them
   out.Emit(CommandKind::CreateCreditMemo, e.business_key, LinesRef{e.lines, nullptr});
 }
 
@@ -144,6 +144,9 @@ void ApplyCancel(OrderState& o, const EventView& e, const EngineOptions&, Comman
 void ApplyAdjustment(OrderState& o, const EventView& e, const EngineOptions&, CommandEmitter& out) {
   const auto* p = e.envelope->payload_as_InventoryAdjusted();
   Fact& f = AddFact(o, e, /*keep_lines=*/false);
+  // The command's company (reconcile --repair rebuilds the adjustment from the order);
+  // an accepted order's own company_code is left as it is.
+  if (o.company_code.empty()) o.company_code = std::string(e.company_code);
   f.lines.push_back(LineItem{1, std::string(ToView(p->sku())), p->delta_qty(), std::string(), 0});
   out.Emit(CommandKind::PostInventoryAdjustment, e.business_key, LinesRef{nullptr, &f.lines});
 }
@@ -170,6 +173,7 @@ bool PrerequisiteMet(Prerequisite p, const OrderState& o, const EventView& e) {
   switch (p) {
     case P::kNone:
     case P::kSourceSeq:
+    case P::kCreditHold:  // decided by the master-data gate, never by a rule
       return true;
     case P::kOrderAccepted: return o.accepted;
     case P::kReservationCovers: return Covers(o, e, &LineState::reserved, &LineState::picked);
@@ -209,6 +213,7 @@ std::string_view PrerequisiteName(Prerequisite p) {
     case P::kShipmentExists: return "shipment";
     case P::kShipmentCovers: return "shipment";
     case P::kSourceSeq: return "source_seq";
+    case P::kCreditHold: return "credit_hold";
   }
   return "unknown";
 }
@@ -219,6 +224,8 @@ std::string_view FailureClassName(FailureClass c) {
     case FailureClass::kBusinessRule: return "business_rule";
     case FailureClass::kMissingPrerequisite: return "missing_prerequisite";
     case FailureClass::kConflictingDuplicate: return "conflicting_duplicate";
+    case FailureClass::kMasterData: return "master_data";
+    case FailureClass::kPriceMismatch: return "price_mismatch";
   }
   return "unknown";
 }

@@ -30,6 +30,7 @@ enum class Prerequisite : uint8_t {
   kShipmentExists,     // shipment: the shipment_id was dispatched
   kShipmentCovers,     // shipment: shipped qty covers returned + this return, per line
   kSourceSeq,          // source_seq: the previous event of this (order, source)
+  kCreditHold,         // credit_hold: the customer's credit hold is cleared (master data)
 };
 std::string_view PrerequisiteName(Prerequisite p);
 
@@ -38,6 +39,8 @@ enum class FailureClass : uint8_t {
   kBusinessRule,          // not allowed in the order's state (cancelled, over-reserved, ...)
   kMissingPrerequisite,   // parked too long: its prerequisite never arrived
   kConflictingDuplicate,  // same event_id or business key, different content
+  kMasterData,            // customer / item / unit / currency / list price not as the master data says
+  kPriceMismatch,         // unit price outside the tolerance of the list price
 };
 std::string_view FailureClassName(FailureClass c);
 

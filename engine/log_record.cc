@@ -8,6 +8,7 @@ namespace ordersync {
 namespace {
 
 constexpr uint8_t kVersion = 1;
+constexpr uint8_t kExtendedVersion = 2;  // records with verdicts or release_hold items
 constexpr size_t kHeaderBytes = 1 + 8 + 4;
 constexpr size_t kCountOffset = 1 + 8;
 
@@ -26,6 +27,7 @@ void LogRecordBuilder::Begin(int64_t now_ns) {
   PutFixed<uint64_t>(&buf_, static_cast<uint64_t>(now_ns));
   PutFixed<uint32_t>(&buf_, 0);
   items_ = 0;
+  extended_ = false;
 }
 
 void LogRecordBuilder::ItemHeader(LogItemType type, uint32_t partition) {
@@ -45,11 +47,26 @@ void LogRecordBuilder::PutAlignedBytes(std::string_view s) {
   buf_.append(s);
 }
 
-void LogRecordBuilder::AddEvent(uint32_t partition, int64_t received_at_ns, bool replay, std::string_view envelope) {
+void LogRecordBuilder::AddEvent(uint32_t partition, int64_t received_at_ns, bool replay, std::string_view envelope,
+                                const MasterDataVerdict* verdict) {
+  const bool with_verdict = verdict != nullptr && verdict->kind != MasterDataVerdict::Kind::kNone;
   ItemHeader(LogItemType::kEvent, partition);
   PutFixed<uint64_t>(&buf_, static_cast<uint64_t>(received_at_ns));
-  buf_.push_back(replay ? 1 : 0);
+  buf_.push_back(static_cast<char>((replay ? 1 : 0) | (with_verdict ? 2 : 0)));
   PutAlignedBytes(envelope);
+  if (!with_verdict) return;
+  extended_ = true;
+  buf_.push_back(static_cast<char>(verdict->kind));
+  buf_.push_back(static_cast<char>(verdict->failure_class));
+  PutString(verdict->version);
+  PutString(verdict->reason);
+}
+
+void LogRecordBuilder::AddReleaseHold(uint32_t partition, std::string_view customer_id, std::string_view version) {
+  ItemHeader(LogItemType::kReleaseHold, partition);
+  extended_ = true;
+  PutString(customer_id);
+  PutString(version);
 }
 
 void LogRecordBuilder::AddOutboxAppend(uint32_t partition, std::string_view erp_command) {
@@ -105,6 +122,7 @@ void LogRecordBuilder::AddNote(const LogItem& n) {
 void LogRecordBuilder::AddExpireParked(uint32_t partition) { ItemHeader(LogItemType::kExpireParked, partition); }
 
 std::string_view LogRecordBuilder::Finish() {
+  buf_[0] = static_cast<char>(extended_ ? kExtendedVersion : kVersion);
   for (size_t i = 0; i < 4; ++i) buf_[kCountOffset + i] = static_cast<char>(items_ >> (8 * i));
   return buf_;
 }
@@ -113,7 +131,8 @@ Status LogRecordReader::Open(std::string_view record) {
   status_ = Status::OK();
   read_ = 0;
   begin_ = record.data();
-  if (record.size() < kHeaderBytes || static_cast<uint8_t>(record[0]) != kVersion) {
+  const uint8_t version = record.empty() ? 0 : static_cast<uint8_t>(record[0]);
+  if (record.size() < kHeaderBytes || (version != kVersion && version != kExtendedVersion)) {
     status_ = Status::Corruption("event log record: unknown version or truncated header");
     return status_;
   }
@@ -173,6 +192,20 @@ bool LogRecordReader::Next(LogItem* item) {
       ok = TakeFixed(&received) && TakeFixed(&flags) && TakeAlignedBytes(&item->bytes);
       item->received_at_ns = static_cast<int64_t>(received);
       item->replay = (flags & 1) != 0;
+      item->has_verdict = (flags & 2) != 0;
+      item->verdict_kind = MasterDataVerdict::Kind::kNone;
+      item->verdict_version = item->verdict_reason = {};
+      if (ok && item->has_verdict) {
+        uint8_t kind = 0;
+        ok = TakeFixed(&kind) && TakeFixed(&item->verdict_class) && TakeString(&item->verdict_version) &&
+             TakeString(&item->verdict_reason);
+        if (ok && kind > static_cast<uint8_t>(MasterDataVerdict::Kind::kHold)) {
+          status_ = Status::Corruption("event log record: item " + std::to_string(read_) +
+                                       " has an unknown master-data verdict " + std::to_string(kind));
+          return false;
+        }
+        item->verdict_kind = static_cast<MasterDataVerdict::Kind>(kind);
+      }
       break;
     }
     case LogItemType::kOutboxAppend:
@@ -192,6 +225,9 @@ bool LogRecordReader::Next(LogItem* item) {
       break;
     }
     case LogItemType::kExpireParked:
+      break;
+    case LogItemType::kReleaseHold:
+      ok = TakeString(&item->customer_id) && TakeString(&item->verdict_version);
       break;
     default:
       status_ = Status::Corruption("event log record: unknown item type " + std::to_string(type));

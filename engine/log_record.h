@@ -8,10 +8,14 @@
 // zero padding so that bytes start at a multiple of 8 from the record's start — a reader
 // whose record buffer is 8-byte aligned can read the FlatBuffers in place):
 //
-//   record  := version:1 (=1) now_ns:8 item_count:4 item*
+//   record  := version:1 (1 or 2) now_ns:8 item_count:4 item*
 //   item    := type:1 partition:2 body
-//   body    := event | outbox_append | note | expire_parked
-//   event          (type 1) := received_at_ns:8 flags:1 (bit 0: replay) envelope:abytes
+//   body    := event | outbox_append | note | expire_parked | release_hold
+//   event          (type 1) := received_at_ns:8 flags:1 (bit 0: replay, bit 1: verdict)
+//                              envelope:abytes [verdict]
+//   verdict                 := kind:1 failure_class:1 version:str reason:str
+//                              (the master-data verdict the event was decided by,
+//                              MasterDataVerdict; only with flags bit 1)
 //   outbox_append  (type 2) := erp_command:abytes            (a PartitionTask's append)
 //   note           (type 3) := outbox_seq:8 flags:1 (bit 0: removes) journal_kind:1
 //                              at_ns:8 attempts:4 first_sent_at_ns:8 order_cmd_seq:8
@@ -19,9 +23,14 @@
 //                              outcome:str reason:str erp_document_id:str
 //   expire_parked  (type 4) := (empty: parked events of the partition whose deadline
 //                               passed at now_ns time out)
+//   release_hold   (type 5) := customer_id:str version:str (the master data `version`
+//                               cleared the customer's credit hold: the partition's orders
+//                               held for it are released)
 //
-// Exact duplicates and events that failed on a store read change nothing and are not
-// logged.
+// Version 2 records are those with a verdict or a release_hold (written since master-data
+// checks exist); version 1 records are read unchanged (no verdict: decided without
+// master data). Exact duplicates and events that failed on a store read change nothing
+// and are not logged.
 //
 // Thread-safety: a builder or reader belongs to one thread.
 #pragma once
@@ -31,11 +40,12 @@
 #include <string_view>
 
 #include "engine/command_note.h"
+#include "engine/master_data_check.h"
 #include "engine/status.h"
 
 namespace ordersync {
 
-enum class LogItemType : uint8_t { kEvent = 1, kOutboxAppend = 2, kNote = 3, kExpireParked = 4 };
+enum class LogItemType : uint8_t { kEvent = 1, kOutboxAppend = 2, kNote = 3, kExpireParked = 4, kReleaseHold = 5 };
 
 struct LogItem;
 
@@ -43,11 +53,14 @@ class LogRecordBuilder {
  public:
   // Starts a record of a group commit at `now_ns` (discarding any unfinished one).
   void Begin(int64_t now_ns);
-  void AddEvent(uint32_t partition, int64_t received_at_ns, bool replay, std::string_view envelope);
+  // `verdict`: the master-data verdict the event was decided by (null or kNone: none).
+  void AddEvent(uint32_t partition, int64_t received_at_ns, bool replay, std::string_view envelope,
+                const MasterDataVerdict* verdict = nullptr);
   void AddOutboxAppend(uint32_t partition, std::string_view erp_command);
   // A note as LogItem (type kNote) carries it.
   void AddNote(const LogItem& note);
   void AddExpireParked(uint32_t partition);
+  void AddReleaseHold(uint32_t partition, std::string_view customer_id, std::string_view version);
   size_t items() const { return items_; }
   // The finished record; valid until the next Begin.
   std::string_view Finish();
@@ -58,6 +71,7 @@ class LogRecordBuilder {
   void PutAlignedBytes(std::string_view s);
   std::string buf_;
   uint32_t items_ = 0;
+  bool extended_ = false;  // has version-2 items
 };
 
 // One decoded item; string views point into the record.
@@ -68,6 +82,13 @@ struct LogItem {
   int64_t received_at_ns = 0;
   bool replay = false;
   std::string_view bytes;  // kEvent: the envelope; kOutboxAppend: the ErpCommand
+  // kEvent: the recorded master-data verdict (kind kNone when there is none); string
+  // members are views. kReleaseHold: version in verdict.version.
+  bool has_verdict = false;
+  MasterDataVerdict::Kind verdict_kind = MasterDataVerdict::Kind::kNone;
+  uint8_t verdict_class = 0;
+  std::string_view verdict_version, verdict_reason;
+  std::string_view customer_id;  // kReleaseHold
   // kNote (strings as views)
   uint64_t outbox_seq = 0;
   bool removes_command = false;

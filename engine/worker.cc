@@ -54,11 +54,12 @@ class Worker::TaskContext final : public PartitionContext {
 Worker::Worker(uint32_t index, const EngineOptions& options, StateStore* store, EventLog* log,
                Checkpointer* checkpointer, const Clock* clock,
                const std::vector<std::unique_ptr<Partition>>* partitions, std::atomic<uint32_t>* depths,
-               OutboxListener* outbox_listener)
+               OutboxListener* outbox_listener, const MasterDataSource* master_data)
     : index_(index), workers_(std::max<uint32_t>(1, options.workers)), options_(options), store_(store), log_(log),
       checkpointer_(checkpointer), clock_(clock), partitions_(partitions), depths_(depths),
-      outbox_listener_(outbox_listener), processor_(options, store, &stats_), accum_(store->NewBatch()),
-      frozen_(store->NewBatch()), direct_(store->NewBatch()) {
+      outbox_listener_(outbox_listener), gate_(options.master_data, master_data), processor_(options, store, &stats_),
+      accum_(store->NewBatch()), frozen_(store->NewBatch()), direct_(store->NewBatch()) {
+  processor_.SetMasterDataGate(&gate_);
   for (uint32_t p = index; p < partitions->size(); p += workers_) owned_.push_back((*partitions)[p].get());
   items_.resize(std::max<uint32_t>(1, options.max_batch_events));
   results_.resize(items_.size());
@@ -119,6 +120,7 @@ Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stat
           switch (item.type) {
             case LogItemType::kEvent: {
               EventOutcome outcome;
+              gate_.BeginReplay(item);  // decide by the recorded master-data verdict
               processor_.Process(p, item.bytes, item.received_at_ns, item.replay, accum_.get(), &outcome,
                                  &outcome_reason);
               if (outcome == EventOutcome::kStoreError) {
@@ -136,6 +138,9 @@ Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stat
               break;
             case LogItemType::kExpireParked:
               processor_.ExpireParked(p, accum_.get());
+              break;
+            case LogItemType::kReleaseHold:
+              processor_.ReleaseHolds(p, item.customer_id, accum_.get());
               break;
           }
         }
@@ -265,6 +270,7 @@ void Worker::CommitGroup(size_t events, size_t notes, bool sweep_parked) {
   const int64_t now = clock_->NowNanos();
   processor_.SetNow(now);
   record_.Begin(now);
+  if (!failed_) ReleaseClearedHolds();
   for (size_t i = 0; i < events; ++i) {
     InboundEvent& ev = items_[i];
     Partition* p = (*partitions_)[ev.partition].get();
@@ -283,9 +289,12 @@ void Worker::CommitGroup(size_t events, size_t notes, bool sweep_parked) {
       ev.task->Run(context);
       continue;
     }
+    gate_.BeginLive();
     processor_.Process(p, ev.bytes.view(), ev.received_at_ns, ev.replay, accum_.get(), &r.outcome, &r.reason);
     // A store read error changed nothing, and a replay must not retry it differently.
-    if (r.outcome != EventOutcome::kStoreError) record_.AddEvent(ev.partition, ev.received_at_ns, ev.replay, ev.bytes.view());
+    if (r.outcome != EventOutcome::kStoreError) {
+      record_.AddEvent(ev.partition, ev.received_at_ns, ev.replay, ev.bytes.view(), gate_.decided());
+    }
   }
   for (size_t i = 0; i < notes && !failed_; ++i) {
     CommandNote& note = notes_[i];
@@ -355,6 +364,16 @@ void Worker::CommitGroup(size_t events, size_t notes, bool sweep_parked) {
   issued.clear();
   for (size_t i = 0; i < notes; ++i) notes_[i] = CommandNote();
   items_since_cut_ += events + notes;
+}
+
+void Worker::ReleaseClearedHolds() {
+  if (!gate_.Refresh()) return;
+  gate_.ClearedHolds(&releases_);
+  for (const auto& [partition, customer] : releases_) {
+    if (partition >= partitions_->size() || !Owns(partition)) continue;
+    record_.AddReleaseHold(partition, customer, gate_.snapshot().version());
+    processor_.ReleaseHolds((*partitions_)[partition].get(), customer, accum_.get());
+  }
 }
 
 void Worker::Rebuild() {

@@ -44,6 +44,7 @@
 #include "engine/event_processor.h"
 #include "engine/inbound_event.h"
 #include "engine/log_record.h"
+#include "engine/master_data_gate.h"
 #include "engine/outbox_listener.h"
 
 namespace ordersync {
@@ -60,10 +61,11 @@ struct ReplayStats {
 class Worker {
  public:
   // `partitions` and `depths` are indexed by partition id and outlive the worker; this
-  // worker uses the entries it owns.
+  // worker uses the entries it owns. `master_data` (may be null) is the master data the
+  // OrderAccepted checks read (engine/master_data_gate.h).
   Worker(uint32_t index, const EngineOptions& options, StateStore* store, EventLog* log, Checkpointer* checkpointer,
          const Clock* clock, const std::vector<std::unique_ptr<Partition>>* partitions, std::atomic<uint32_t>* depths,
-         OutboxListener* outbox_listener);
+         OutboxListener* outbox_listener, const MasterDataSource* master_data = nullptr);
   ~Worker();
 
   // Loads the owned partitions' checkpoints and replays the records of `streams` (the
@@ -108,6 +110,9 @@ class Worker {
   bool Owns(uint32_t partition) const;
   // Steps 2-4 of the protocol for items_[0, events) and notes_[0, notes).
   void CommitGroup(size_t events, size_t notes, bool sweep_parked);
+  // At the start of a live group commit: if the master data was swapped, logs and
+  // applies a release_hold item per (partition, customer) whose credit hold it cleared.
+  void ReleaseClearedHolds();
   // Replays `streams` onto the owned partitions from their checkpoint positions.
   Status Replay(const std::vector<LogStreamId>& streams, ReplayStats* stats);
   // After a failed append: rebuild the owned partitions from checkpoint + log.
@@ -141,6 +146,8 @@ class Worker {
 
   WorkerStats stats_;
   WorkerStats replay_stats_;  // counters of replayed events go here, not into stats_
+  MasterDataGate gate_;
+  std::vector<std::pair<uint32_t, std::string>> releases_;  // scratch of ReleaseClearedHolds
   EventProcessor processor_;
   std::unique_ptr<LogStream> stream_;
   LogRecordBuilder record_;

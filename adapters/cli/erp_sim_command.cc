@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/erp/erp_sim_export.h"
+
 namespace ordersync {
 
 CLI::App* AddErpSimSubcommand(CLI::App& app, ErpSimCommandOptions* o) {
@@ -22,6 +24,10 @@ CLI::App* AddErpSimSubcommand(CLI::App& app, ErpSimCommandOptions* o) {
   sim->add_option("--ledger", s.ledger_path, "Write one line per posting here")->type_name("FILE");
   sim->add_option("--rejected-file", s.rejected_path, "Write the rejected command ids here")->type_name("FILE");
   sim->add_option("--summary", o->summary_path, "Write the JSON summary here on exit and on SIGUSR2")
+      ->type_name("FILE");
+  sim->add_option("--export", o->export_path,
+                  "Write the documents the ERP holds (CSV, or JSON lines for *.jsonl) here on exit and on SIGUSR2, "
+                  "as `ordersync reconcile --export` reads them")
       ->type_name("FILE");
   sim->add_option("--latency", s.latency, "Latency distribution: fixed, uniform (0..2x) or exponential")
       ->capture_default_str()
@@ -185,12 +191,16 @@ int RunErpSim(const ErpSimCommandOptions& options) {
                o.latency, o.latency_us, o.transient_error_rate, o.reject_rate, o.reject_skus.size(),
                o.reject_orders.size(), o.timeout_rate, o.ambiguous_rate, o.outage_for_s, o.outage_at_s,
                o.outage_every_s, o.outage_answers_errors ? "answers TransientError" : "silent");
-  spdlog::info("ledger: {}; SIGUSR1 turns rejections off, SIGUSR2 writes the summary",
+  spdlog::info("ledger: {}; SIGUSR1 turns rejections off, SIGUSR2 writes the summary (and --export)",
                o.ledger_path.empty() ? "(memory only)" : o.ledger_path);
   auto write_summary = [&] {
     (*sim)->Flush().PermitUncheckedError();
     const std::string json = (*sim)->SummaryJson();
     if (!options.summary_path.empty()) std::ofstream(options.summary_path) << json << "\n";
+    if (!options.export_path.empty()) {
+      Status s = WriteErpExportFile((*sim)->Documents(), options.export_path);
+      if (!s.ok()) spdlog::error("export {}: {}", options.export_path, s.ToString());
+    }
     return json;
   };
   ErpSimSummary last;

@@ -25,6 +25,7 @@ struct ErpSimCommandOptions {
   ErpHttpSimOptions http;
   std::string password_file, client_secret_file, jwt_public_key_file;
   std::string summary_path;
+  std::string export_path;  // --export: the ERP export (docs/reconcile.md), on SIGUSR2 and exit
   int report_every_s = 5;
 };
 

@@ -15,6 +15,8 @@
 //   ordersync erp-sim --api netsuite|sap_s4|d365_bc|oracle_fusion|webhook [--tls-cert F --tls-key F] ...
 //   ordersync [--config FILE] dlq list|show ID|replay|purge [--order O] [--target T] [--all] ...
 //   ordersync [--config FILE] exceptions list|replay [--order O] [--class C] [--all] ...
+//   ordersync [--config FILE] master-data status|check FILE|reload [--json]
+//   ordersync [--config FILE] reconcile --target T --export F --from D --to D [--repair [--yes]] [--json]
 //
 // Exit codes: 0 success; 2 usage or configuration error; subcommands may add their own
 // (validate: 1 = a frame was rejected).
@@ -28,6 +30,8 @@
 #include "adapters/cli/demo_command.h"
 #include "adapters/cli/dlq_command.h"
 #include "adapters/cli/edi_command.h"
+#include "adapters/cli/master_data_command.h"
+#include "adapters/cli/reconcile_command.h"
 #include "adapters/cli/erp_sim_command.h"
 #include "adapters/cli/exceptions_command.h"
 #include "adapters/cli/logging.h"
@@ -127,8 +131,8 @@ int Main(int argc, char** argv) {
       "serve",
       "Run the engine: ingest milestones (ZeroMQ [ingress] endpoints), keep order state, emit ERP commands.\n"
       "SIGINT/SIGTERM stop it (the ingress answers what it took, then the engine drains). SIGHUP re-reads\n"
-      "the config file and applies [ingress.rate_limit] without dropping connections; nothing else is\n"
-      "reloadable yet (other changes are logged as needing a restart).");
+      "the config file and applies [ingress.rate_limit] without dropping connections, and reloads the\n"
+      "[master_data] files; other config changes are logged as needing a restart.");
   bool print_config = false;
   serve->add_flag("--print-config", print_config,
                   "Print the effective config as TOML and exit without starting");
@@ -280,6 +284,10 @@ int Main(int argc, char** argv) {
   AddExceptionsSubcommand(app, &exceptions_options);
   EdiCommandOptions edi_options;
   AddEdiSubcommand(app, &edi_options);
+  MasterDataCommandOptions master_data_options;
+  AddMasterDataSubcommand(app, &master_data_options);
+  ReconcileCommandOptions reconcile_options;
+  AddReconcileSubcommand(app, &reconcile_options);
 
   // Set after the subcommands are added: they would inherit it and repeat it in their --help.
   app.footer(kFooter);
@@ -340,6 +348,10 @@ int Main(int argc, char** argv) {
     return RunExceptionsCommand(effective, exceptions_options, std::cout, std::cerr);
   }
   if (!edi_options.action.empty()) return RunEdiCommand(effective, edi_options, std::cout, std::cerr);
+  if (!master_data_options.action.empty()) {
+    return RunMasterDataCommand(effective, master_data_options, std::cout, std::cerr);
+  }
+  if (reconcile_options.chosen) return RunReconcileCommand(effective, reconcile_options, std::cout, std::cerr);
   if (*demo) {
     demo_options.config_path = config_path;
     return RunDemo(effective, demo_options);  // sets up logging itself (errors only by default)

@@ -6,7 +6,9 @@
 #include "adapters/cli/edi_command.h"
 #include "adapters/cli/status_command.h"
 #include "adapters/cli/trace_command.h"
+#include "adapters/master_data/master_data_admin.h"
 #include "adapters/metrics/channel_collectors.h"
+#include "adapters/reconcile/reconcile_request.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/metrics/ingress_collector.h"
 
@@ -40,8 +42,18 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     return erp.status();
   }
   p->erp_ = std::move(erp).value();
-  auto engine =
-      Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(), p->erp_->listener());
+  // Master data before the engine: the intake checks read it from the first event on.
+  auto master_data = MasterDataStore::Start(config.master_data);
+  if (!master_data.ok()) {
+    spdlog::error("cannot load the master data: {}", master_data.status().ToString());
+    return master_data.status();
+  }
+  p->master_data_ = std::move(master_data).value();
+  if (config.master_data.any()) {
+    spdlog::info("master data {} loaded", p->master_data_->Current()->version());
+  }
+  auto engine = Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(),
+                             p->erp_->listener(), p->master_data_.get());
   if (!engine.ok()) {
     spdlog::error("cannot start the engine: {}", engine.status().ToString());
     return engine.status();
@@ -80,6 +92,17 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   {
     OutboxDispatcher* dispatcher = p->erp_->dispatcher();
     p->observability_->AddCollector(MakeDispatcherCollector([dispatcher] { return dispatcher->Stats(); }));
+    // The synchronisation KPIs (docs/operations.md): integration recovery time from the
+    // dispatcher's stats, traceability and inventory sync accuracy from the journals.
+    p->recovery_ = std::make_unique<RecoveryTracker>(config.metrics.recovery_normal_backlog);
+    p->recovery_->Start([dispatcher] { return dispatcher->Stats(); }, std::chrono::seconds(1));
+    p->observability_->AddCollector(p->recovery_->Collector());
+    Engine* engine = p->engine_.get();
+    p->kpis_ = std::make_unique<SyncKpiScanner>(p->store_.get(), static_cast<int64_t>(config.metrics.kpi_window_s),
+                                                static_cast<int64_t>(config.slo.inventory_sync_s),
+                                                [engine] { return engine->Checkpoint(); });
+    p->kpis_->Start(std::chrono::seconds(config.metrics.kpi_scan_interval_s));
+    p->observability_->AddCollector(p->kpis_->Collector());
   }
   // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
   auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
@@ -106,6 +129,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     RegisterStatusAdminCommand(admin, p->observability_.get());
     RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
     RegisterQuarantineAdminCommands(admin, p->store_.get());
+    RegisterMasterDataAdminCommands(admin, p->master_data_.get(), config.engine.master_data);
+    RegisterReconcileAdminCommand(admin, p->store_.get(), p->engine_.get());
   }
   if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
@@ -243,6 +268,8 @@ Status Pipeline::StartConsole(const AppConfig& config, const PipelineOptions& op
 }
 
 void Pipeline::StopIntake() {
+  if (recovery_ != nullptr) recovery_->Stop();  // reads the dispatcher
+  if (kpis_ != nullptr) kpis_->Stop();          // checkpoints the engine
   if (console_ != nullptr) console_->Stop();  // before the admin commands it runs go away
   if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
   if (http_ != nullptr) http_->Stop();        // requests in progress get their answers
@@ -254,6 +281,7 @@ void Pipeline::Stop() {
   StopIntake();
   if (observability_ != nullptr) observability_->Stop();
   if (engine_ != nullptr) engine_->Stop();
+  if (master_data_ != nullptr) master_data_->Stop();
 }
 
 }  // namespace ordersync

@@ -19,6 +19,9 @@
 #include <memory>
 #include <string>
 
+#include "adapters/master_data/master_data_store.h"
+#include "adapters/metrics/recovery_tracker.h"
+#include "adapters/metrics/sync_kpi_scan.h"
 #include "adapters/config/app_config.h"
 #include "adapters/console/console_server.h"
 #include "adapters/edi/edi_ingestor.h"
@@ -67,6 +70,9 @@ class Pipeline {
   SegmentLog* log() { return log_.get(); }
   Engine* engine() { return engine_.get(); }
   ErpService* erp() { return erp_.get(); }
+  // The master data of the intake checks ([master_data]); always present (version
+  // "none" when no file is configured).
+  MasterDataStore* master_data() { return master_data_.get(); }
   OutboxDispatcher* dispatcher() { return erp_->dispatcher(); }
   IngressServer* ingress() { return ingress_.get(); }
   EdiIngestor* edi() { return edi_.get(); }           // always present
@@ -92,8 +98,11 @@ class Pipeline {
   std::unique_ptr<SegmentLog> log_;
   std::unique_ptr<SloRecorder> slo_;
   std::unique_ptr<ErpService> erp_;
+  std::unique_ptr<MasterDataStore> master_data_;  // outlives the engine that reads it
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Observability> observability_;
+  std::unique_ptr<RecoveryTracker> recovery_;  // samples the dispatcher every second
+  std::unique_ptr<SyncKpiScanner> kpis_;       // journal scan for the synchronisation KPIs
   std::unique_ptr<QuarantineWriter> quarantine_;
   std::unique_ptr<EdiIngestor> edi_;
   std::unique_ptr<IngressServer> ingress_;

@@ -77,7 +77,7 @@ int RunServe(const AppConfig& config, const std::string& config_path) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);  // reload the rate limits
+  sigaddset(&stop_signals, SIGHUP);  // reload the rate limits and the master data
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   LogStartupBanner(config);
@@ -85,11 +85,14 @@ int RunServe(const AppConfig& config, const std::string& config_path) {
   pipeline_options.version = ORDERSYNC_VERSION;
   auto pipeline = Pipeline::Start(config, pipeline_options);  // logs what failed
   if (!pipeline.ok()) return 1;
-  spdlog::info("running; stop with SIGINT or SIGTERM; SIGHUP reloads the rate limits");
+  spdlog::info("running; stop with SIGINT or SIGTERM; SIGHUP reloads the rate limits and the master data");
   int signal_number = 0;
   AppConfig current = config;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
     ReloadRateLimits(config_path, &current, (*pipeline)->ingress());
+    // A bad file is refused (logged, `ordersync master-data status` shows why); the data
+    // in force stays.
+    if (config.master_data.any()) (*pipeline)->master_data()->Reload("SIGHUP").PermitUncheckedError();
   }
   spdlog::info("signal {} received: draining queues and committing", signal_number);
   (*pipeline)->StopIntake();  // ingress (answers the batches already submitted), then admin + dispatcher

@@ -18,7 +18,9 @@
 #include "adapters/erp/erp_options.h"
 #include "adapters/http/http_options.h"
 #include "adapters/ingress/ingress_options.h"
+#include "adapters/master_data/master_data_options.h"
 #include "adapters/metrics/metrics_options.h"
+#include "adapters/reconcile/reconcile_options.h"
 #include "adapters/storage/storage_options.h"
 #include "engine/engine_options.h"
 
@@ -66,6 +68,10 @@ struct AppConfig {
   HttpIngressOptions http_ingress;
   // [edi] with [[edi.partners]]: trading-partner profiles
   EdiOptions edi;
+  // [master_data] (the checks: [master_data.checks] -> engine.master_data)
+  MasterDataOptions master_data;
+  // [reconcile] (the margin `ordersync reconcile` uses)
+  ReconcileOptions reconcile;
 };
 
 }  // namespace ordersync

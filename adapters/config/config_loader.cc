@@ -217,6 +217,9 @@ void VisitMetrics(V& v, MetricsOptions& o) {
   v.String("listen_address", o.listen_address, StringRule::kNonEmpty);
   v.Integer("scan_interval_s", o.scan_interval_s, 1, 3600);
   v.Integer("scan_max_entries", o.scan_max_entries, 1, int64_t{1} << 40);
+  v.Integer("kpi_scan_interval_s", o.kpi_scan_interval_s, 10, 86400);
+  v.Integer("kpi_window_s", o.kpi_window_s, 60, kThirtyDaysS);
+  v.Integer("recovery_normal_backlog", o.recovery_normal_backlog, 0, int64_t{1} << 40);
 }
 
 template <typename V>
@@ -225,6 +228,31 @@ void VisitSlo(V& v, SloOptions& o) {
   v.Integer("ship_to_invoice_s", o.ship_to_invoice_s, 1, kThirtyDaysS);
   v.Integer("parked_s", o.parked_s, 1, kThirtyDaysS);
   v.Integer("outbox_age_s", o.outbox_age_s, 1, kThirtyDaysS);
+  v.Integer("inventory_sync_s", o.inventory_sync_s, 1, kThirtyDaysS);
+}
+
+template <typename V>
+void VisitMasterData(V& v, MasterDataOptions& o, MasterDataCheckOptions& c) {
+  v.String("customers", o.customers);
+  v.String("items", o.items);
+  v.String("prices", o.prices);
+  v.Integer("watch_interval_ms", o.watch_interval_ms, 0, 3600 * 1000);
+  v.Integer("max_errors", o.max_errors, 1, 100000);
+  v.Table("checks", [&](V& t) {
+    t.Bool("customer", c.customer);
+    t.Bool("item", c.item);
+    t.Bool("uom", c.uom);
+    t.Bool("currency", c.currency);
+    t.Bool("price", c.price);
+    t.Bool("credit_hold", c.credit_hold);
+    t.Integer("price_tolerance_bp", c.price_tolerance_bp, 0, 10000);
+    t.Integer("credit_hold_timeout_s", c.credit_hold_timeout_s, 1, kThirtyDaysS);
+  });
+}
+
+template <typename V>
+void VisitReconcile(V& v, ReconcileOptions& o) {
+  v.Integer("margin_s", o.margin_s, 0, 86400);
 }
 
 template <typename V>
@@ -316,6 +344,8 @@ void VisitAppConfig(V& v, AppConfig& c) {
   v.Table("slo", [&](V& t) { VisitSlo(t, c.slo); });
   v.Table("console", [&](V& t) { VisitConsole(t, c.console); });
   v.Table("edi", [&](V& t) { VisitEdi(t, c.edi); });
+  v.Table("master_data", [&](V& t) { VisitMasterData(t, c.master_data, c.engine.master_data); });
+  v.Table("reconcile", [&](V& t) { VisitReconcile(t, c.reconcile); });
 }
 
 // Replaces config->erp.targets with one default target per [erp.targets.<name>] table of
@@ -395,6 +425,24 @@ Status ValidateHttpTargets(const AppConfig& c, const std::string& in) {
   return Status::OK();
 }
 
+// A master-data check that is on needs the file it reads.
+Status ValidateMasterDataChecks(const AppConfig& c, const std::string& in) {
+  const MasterDataCheckOptions& k = c.engine.master_data;
+  const MasterDataOptions& f = c.master_data;
+  auto need = [&](bool on, const char* check, const std::string& file, const char* key) -> Status {
+    if (!on || !file.empty()) return Status::OK();
+    return Status::InvalidArgument(std::string("master_data.checks.") + check + ": needs master_data." + key +
+                                   " (the file it checks against)" + in);
+  };
+  ORDERSYNC_RETURN_IF_ERROR(need(k.customer, "customer", f.customers, "customers"));
+  ORDERSYNC_RETURN_IF_ERROR(need(k.currency, "currency", f.customers, "customers"));
+  ORDERSYNC_RETURN_IF_ERROR(need(k.credit_hold, "credit_hold", f.customers, "customers"));
+  ORDERSYNC_RETURN_IF_ERROR(need(k.item, "item", f.items, "items"));
+  ORDERSYNC_RETURN_IF_ERROR(need(k.uom, "uom", f.items, "items"));
+  ORDERSYNC_RETURN_IF_ERROR(need(k.price, "price", f.prices, "prices"));
+  return Status::OK();
+}
+
 // Checks across tables: every route names a defined ERP target, watermarks are ordered.
 Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
   const std::string in = " (in " + std::string(origin) + ")";
@@ -433,6 +481,7 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
       }
     }
   }
+  ORDERSYNC_RETURN_IF_ERROR(ValidateMasterDataChecks(c, in));
   const RoutingOptions& r = c.engine.routing;
   if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
     return undefined("routing.default_target", r.default_target);

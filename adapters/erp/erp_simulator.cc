@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "adapters/erp/erp_sim_export.h"
+#include "adapters/erp/erp_sim_histogram.h"
 #include "engine/hash.h"
 #include "erp_ack_generated.h"
 
@@ -41,50 +43,6 @@ struct PendingReply {
 };
 
 std::string_view View(const flatbuffers::String* s) { return s == nullptr ? std::string_view() : s->string_view(); }
-
-// Latencies in microseconds, log-linear: 32 sub-buckets per power of two (about 3 %
-// resolution), up to 2^40 us; fixed size, so a long run costs no memory.
-class LatencyHistogram {
- public:
-  void Record(int64_t us) {
-    const uint64_t v = static_cast<uint64_t>(std::max<int64_t>(0, us));
-    ++counts_[Index(v)];
-    ++count_;
-    max_us_ = std::max(max_us_, v);
-  }
-  uint64_t count() const { return count_; }
-  double max_ms() const { return max_us_ / 1000.0; }
-  // The upper bound of the bucket holding quantile q, in ms (clamped to the max seen).
-  double PercentileMs(double q) const {
-    if (count_ == 0) return 0;
-    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(count_) + 0.999999));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return std::min<uint64_t>(UpperBound(i), max_us_) / 1000.0;
-    }
-    return max_ms();
-  }
-
- private:
-  static constexpr int kSub = 32;  // sub-buckets per power of two
-  static size_t Index(uint64_t v) {
-    if (v < kSub) return static_cast<size_t>(v);
-    const int exp = 63 - __builtin_clzll(v);               // v in [2^exp, 2^(exp+1))
-    const uint64_t sub = (v >> (exp - 5)) & (kSub - 1);    // next 5 bits
-    return std::min<size_t>(kSub + static_cast<size_t>(exp - 5) * kSub + sub, kBuckets - 1);
-  }
-  static uint64_t UpperBound(size_t i) {
-    if (i < kSub) return i;
-    const int exp = static_cast<int>((i - kSub) / kSub) + 5;
-    const uint64_t sub = (i - kSub) % kSub;
-    return ((uint64_t{kSub} + sub + 1) << (exp - 5)) - 1;
-  }
-  static constexpr size_t kBuckets = kSub + 36 * kSub;
-  std::array<uint64_t, kBuckets> counts_{};
-  uint64_t count_ = 0;
-  uint64_t max_us_ = 0;
-};
 
 }  // namespace
 
@@ -224,6 +182,45 @@ class ErpSimulator::Impl {
     return std::vector<std::string>(rejected_ids_.begin(), rejected_ids_.end());
   }
 
+  // The documents the ERP holds now: every posting not forgotten, in posting order.
+  std::vector<ErpPosting> Documents() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<ErpPosting> out;
+    for (const ErpPosting& p : ledger_) {
+      if (!forgotten_.count(p.document_id)) out.push_back(p);
+    }
+    return out;
+  }
+
+  size_t Forget(const std::vector<std::string>& command_ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (const std::string& id : command_ids) {
+      for (const ErpPosting& p : ledger_) {
+        if (p.command_id == id && forgotten_.insert(p.document_id).second) ++n;
+      }
+      documents_.erase(id);
+    }
+    return n;
+  }
+
+  size_t Duplicate(const std::vector<std::string>& command_ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (const std::string& id : command_ids) {
+      for (size_t i = 0; i < ledger_.size(); ++i) {
+        if (ledger_[i].command_id != id || forgotten_.count(ledger_[i].document_id)) continue;
+        ErpPosting copy = ledger_[i];
+        copy.document_id = "DOC-" + std::to_string(++document_counter_);
+        copy.posted_at_ns = WallNowNs();
+        ledger_.push_back(std::move(copy));
+        ++n;
+        break;
+      }
+    }
+    return n;
+  }
+
  private:
   struct OrderSeq {
     uint64_t max_seq = 0;
@@ -336,7 +333,15 @@ class ErpSimulator::Impl {
     p.order_cmd_seq = c->order_cmd_seq();
     p.kind = c->kind();
     p.target = std::string(View(c->target()));
-    documents_.emplace(command_id, p.document_id);
+    p.company_code = std::string(View(c->company_code()));
+    p.currency = std::string(View(c->currency()));
+    if (c->lines() != nullptr) {
+      for (const Line* l : *c->lines()) {
+        p.quantity += l->qty();
+        p.amount_minor += l->qty() * l->unit_price_minor();
+      }
+    }
+    documents_[command_id] = p.document_id;
     ++summary_.postings;
     if (c->event_occurred_at_ns() > 0) event_to_post_us_.Record((p.posted_at_ns - c->event_occurred_at_ns()) / 1000);
     OrderSeq& seq = order_seq_[p.order_id];
@@ -371,6 +376,13 @@ class ErpSimulator::Impl {
       } else if (cmd == "flush") {
         Status s = Flush();
         reply = {{"ok", s.ok()}};
+      } else if (cmd == "forget" || cmd == "duplicate") {
+        const auto ids = req.at("command_ids").get<std::vector<std::string>>();
+        const size_t n = cmd == "forget" ? Forget(ids) : Duplicate(ids);
+        reply = {{"ok", true}, {cmd == "forget" ? "forgotten" : "duplicated", n}};
+      } else if (cmd == "export") {
+        Status s = WriteErpExportFile(Documents(), req.at("path").get<std::string>());
+        reply = s.ok() ? nlohmann::json{{"ok", true}} : nlohmann::json{{"ok", false}, {"error", s.ToString()}};
       } else if (cmd == "set") {
         std::lock_guard<std::mutex> lock(mu_);
         if (req.contains("rejections")) rejections_enabled_ = req["rejections"].get<bool>();
@@ -381,7 +393,8 @@ class ErpSimulator::Impl {
         if (req.contains("outage")) forced_outage_ = req["outage"].get<bool>();
         reply = {{"ok", true}};
       } else {
-        reply = {{"ok", false}, {"error", "unknown cmd '" + cmd + "' (summary, flush, set)"}};
+        reply = {{"ok", false},
+                 {"error", "unknown cmd '" + cmd + "' (summary, flush, set, forget, duplicate, export)"}};
       }
     } catch (const std::exception& e) {
       reply = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
@@ -465,6 +478,7 @@ class ErpSimulator::Impl {
   std::unordered_map<std::string, OrderSeq> order_seq_;
   std::set<std::string> rejected_ids_;
   std::vector<ErpPosting> ledger_;
+  std::unordered_set<std::string> forgotten_;  // document ids lost by the ERP (Forget)
   std::ofstream ledger_file_;
   uint64_t document_counter_ = 0;
   std::priority_queue<PendingReply, std::vector<PendingReply>, std::greater<PendingReply>> replies_;
@@ -497,6 +511,9 @@ ErpSimSummary ErpSimulator::Summary() const { return impl_->Summary(); }
 std::string ErpSimulator::SummaryJson() const { return impl_->SummaryJson(); }
 std::vector<ErpPosting> ErpSimulator::Ledger() const { return impl_->Ledger(); }
 std::vector<std::string> ErpSimulator::RejectedCommandIds() const { return impl_->RejectedCommandIds(); }
+std::vector<ErpPosting> ErpSimulator::Documents() const { return impl_->Documents(); }
+size_t ErpSimulator::Forget(const std::vector<std::string>& command_ids) { return impl_->Forget(command_ids); }
+size_t ErpSimulator::Duplicate(const std::vector<std::string>& command_ids) { return impl_->Duplicate(command_ids); }
 Status ErpSimulator::Flush() { return impl_->Flush(); }
 
 }  // namespace ordersync

@@ -21,8 +21,14 @@
 // kept in a fixed-size log-linear histogram (about 3 % resolution).
 //
 // Runtime control: the setters below (tests), a REP control socket taking JSON
-// ({"cmd":"summary"} or {"cmd":"set", "rejections":false, "reject_rate":0.0, ...}), and
-// in `ordersync erp-sim` SIGUSR1 (rejections off) and SIGUSR2 (write the summary).
+// ({"cmd":"summary"}, {"cmd":"set", "rejections":false, "reject_rate":0.0, ...},
+// {"cmd":"forget"|"duplicate", "command_ids":[...]}, {"cmd":"export", "path":"x.csv"}),
+// and in `ordersync erp-sim` SIGUSR1 (rejections off) and SIGUSR2 (write the summary and,
+// with --export, the ERP export).
+//
+// Export: the documents the ERP holds, in the ERP export format `ordersync reconcile`
+// reads (erp_sim_export.h, docs/reconcile.md): document number, external id (the
+// command_id), kind, order, company, quantity, amount, currency, posting time.
 //
 // Thread-safety: the simulator runs its own thread; every public method may be called
 // from any thread.
@@ -95,6 +101,11 @@ struct ErpPosting {
   uint64_t order_cmd_seq = 0;
   CommandKind kind = CommandKind::CreateSalesOrder;
   std::string target;
+  // What the document says (for the ERP export, erp_sim_export.h).
+  std::string company_code;
+  std::string currency;
+  int64_t quantity = 0;      // sum of the command's line quantities
+  int64_t amount_minor = 0;  // sum of qty * unit_price_minor
 };
 
 class ErpSimulator {
@@ -126,6 +137,15 @@ class ErpSimulator {
   std::string SummaryJson() const;
   std::vector<ErpPosting> Ledger() const;
   std::vector<std::string> RejectedCommandIds() const;
+  // The documents the ERP holds now (the ledger minus forgotten ones), for its export.
+  std::vector<ErpPosting> Documents() const;
+  // The ERP loses the documents of these commands (restored from a backup, deleted by
+  // hand): they leave Documents(), and a later post of the command posts it again.
+  // Returns how many documents were lost.
+  size_t Forget(const std::vector<std::string>& command_ids);
+  // The ERP holds a second document for each of these commands (a re-post an ERP without
+  // idempotency accepted). Returns how many were made.
+  size_t Duplicate(const std::vector<std::string>& command_ids);
   // Flushes the ledger file and rewrites the rejected list.
   Status Flush();
 

@@ -30,6 +30,17 @@ struct MetricsOptions {
   // ordersync_scan_truncated is 1. Bounds a scan when a queue has run away.
   // Default: 1000000.
   uint64_t scan_max_entries = 1000000;
+  // Seconds between scans of the order journals for the synchronisation KPIs
+  // (traceability, inventory synchronisation accuracy; adapters/metrics/sync_kpi_scan.h):
+  // a heavier pass than the queue scan. Range 10..86400. Default: 300.
+  uint32_t kpi_scan_interval_s = 300;
+  // The window those KPIs cover (orders whose journal has an entry this recent).
+  // Range 60..2592000. Default: 86400 (a day).
+  uint64_t kpi_window_s = 86400;
+  // Integration recovery time (adapters/metrics/recovery_tracker.h): an outage episode
+  // ends once the target's backlog is at most the larger of its level before the episode
+  // and this. Range 0..2^40. Default: 0.
+  uint64_t recovery_normal_backlog = 0;
 };
 
 struct SloOptions {
@@ -47,6 +58,11 @@ struct SloOptions {
   // A command in the outbox (not yet acknowledged by the ERP) longer than this puts its
   // order at risk (reason "outbox"); alert OutboxAgeOverSlo. Default: 600.
   uint64_t outbox_age_s = 600;
+  // An InventoryAdjusted fact counts as synchronised when the ERP acknowledged its
+  // PostInventoryAdjustment within this many seconds of its occurred_at (gauges
+  // ordersync_inventory_sync_accuracy_ratio, ordersync_inventory_adjustments).
+  // Default: 900 (15 minutes).
+  uint64_t inventory_sync_s = 900;
 };
 
 }  // namespace ordersync

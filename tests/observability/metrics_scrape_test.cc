@@ -109,7 +109,7 @@ TEST_F(ObservabilityMetricsTest, PipelineCountersMoveWithTheScenario) {
   EXPECT_EQ(s.Sum("ordersync_group_commit_batch_events_count"), s.Sum("ordersync_group_commit_duration_seconds_count"));
   EXPECT_GE(s.Sum("ordersync_group_commit_batch_events_sum"), 11);
   // Labelled counters exist from the start, at 0.
-  EXPECT_EQ(s.LabelValues("ordersync_exceptions_total", "stage").size(), 5u);
+  EXPECT_EQ(s.LabelValues("ordersync_exceptions_total", "stage").size(), 6u);  // with master_data
   EXPECT_EQ(s.Sum("ordersync_events_busy_total", {{"reason", "queue_full"}}), 0);
   EXPECT_TRUE(s.Has("ordersync_events_busy_total"));
   EXPECT_EQ(s.Sum("ordersync_build_info", {{"version", "test"}}), 1);

@@ -49,6 +49,11 @@ PromiseSink g_sink;
 
 EngineHarness::EngineHarness(EngineOptions options) : options_(std::move(options)) { Open(); }
 
+EngineHarness::EngineHarness(EngineOptions options, const MasterDataSource* master_data)
+    : options_(std::move(options)), master_data_(master_data) {
+  Open();
+}
+
 EngineHarness::~EngineHarness() {
   if (engine_) engine_->Stop();
 }
@@ -65,7 +70,7 @@ void EngineHarness::Open() {
   auto log = OpenEventLog(so);
   if (!log.ok()) throw std::runtime_error(log.status().ToString());
   log_ = std::move(log).value();
-  auto engine = Engine::Open(options_, store_.get(), log_.get(), &clock_);
+  auto engine = Engine::Open(options_, store_.get(), log_.get(), &clock_, nullptr, master_data_);
   if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
   engine_ = std::move(engine).value();
 }

@@ -68,6 +68,8 @@ class TempDir {
 class EngineHarness {
  public:
   explicit EngineHarness(EngineOptions options = TestEngineOptions());
+  // With master data for the OrderAccepted checks (`master_data` outlives the harness).
+  EngineHarness(EngineOptions options, const MasterDataSource* master_data);
   ~EngineHarness();
 
   SentResult Send(const EnvelopeSpec& spec);
@@ -86,6 +88,8 @@ class EngineHarness {
   // Lets the workers run their park-deadline check (they look every 50 ms).
   void WaitForParkSweep();
 
+  // The temp directory: data in dir()/db (store and event log).
+  const std::string& dir() const { return dir_.path(); }
   ManualClock& clock() { return clock_; }
   Engine& engine() { return *engine_; }
   RocksDbStore& store() { return *store_; }
@@ -96,6 +100,7 @@ class EngineHarness {
   void Open();
 
   EngineOptions options_;
+  const MasterDataSource* master_data_ = nullptr;
   TempDir dir_;
   ManualClock clock_;
   std::unique_ptr<RocksDbStore> store_;

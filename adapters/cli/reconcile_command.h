@@ -1,0 +1,47 @@
+// `ordersync reconcile`: what ordersync holds as acknowledged by one ERP target in a
+// period, against the ERP's own export of its documents (docs/reconcile.md).
+//
+//   ordersync reconcile --target erp --export erp-may.csv --from 2024-05-01 --to 2024-06-01
+//                       [--margin-s 900] [--json] [--repair [--yes]]
+//
+// Prints the differences (missing_in_erp, unknown_to_ordersync, mismatch, pending) as a
+// table or JSON. --repair lists the missing commands it would re-drive (a dry run);
+// --repair --yes re-drives them with their original command ids through the outbox, the
+// path of `dlq replay`. Runs in the engine when its admin endpoint answers (reconcile.run),
+// else on the data dir directly (read-only; read-write for --repair --yes, the engine
+// must be stopped, and the next `serve` posts them).
+//
+// Exit codes: 0 clean (pending allowed), 3 differences found, 1 error, 2 usage.
+//
+// Thread-safety: the command runs on the main thread.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "adapters/admin/admin_client.h"
+#include "adapters/config/app_config.h"
+
+namespace ordersync {
+
+struct ReconcileCommandOptions {
+  bool chosen = false;
+  std::string target;
+  std::string export_file;
+  std::string from, to;
+  int64_t margin_s = -1;  // -1: [reconcile] margin_s
+  bool json = false;
+  bool repair = false;
+  bool yes = false;
+  AdminRouteOptions route;
+  std::string data_dir;
+};
+
+CLI::App* AddReconcileSubcommand(CLI::App& app, ReconcileCommandOptions* options);
+
+int RunReconcileCommand(const AppConfig& config, const ReconcileCommandOptions& options, std::ostream& out,
+                        std::ostream& err);
+
+}  // namespace ordersync

@@ -1,0 +1,133 @@
+#include "adapters/reconcile/erp_documents.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/records/field_parse.h"
+#include "adapters/records/record_reader.h"
+
+namespace ordersync {
+namespace {
+
+enum Column : size_t { kDocument, kExternalId, kKind, kOrder, kCompany, kQuantity, kAmount, kAmountMinor, kCurrency, kPostedAt };
+
+constexpr ColumnSpec kColumns[] = {
+    {"document_number", {"document", "document_id", "doc_no"}, true},
+    {"external_id", {"reference", "external_reference", "command_id"}, true},
+    {"kind", {"document_type", "type"}, false},
+    {"order_id", {"order"}, false},
+    {"company_code", {"company"}, false},
+    {"quantity", {"qty"}, false},
+    {"amount", {}, false},
+    {"amount_minor", {}, false},
+    {"currency", {}, false},
+    {"posted_at", {"posting_time", "posting_date"}, false},
+};
+
+std::string Normalized(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '_' || c == '-' || c == ' ') continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<CommandKind> ErpDocumentKind(std::string_view text) {
+  const std::string k = Normalized(text);
+  for (int i = static_cast<int>(CommandKind::MIN); i <= static_cast<int>(CommandKind::MAX); ++i) {
+    const auto kind = static_cast<CommandKind>(i);
+    if (k == Normalized(EnumNameCommandKind(kind))) return kind;
+  }
+  struct Alias {
+    const char* name;
+    CommandKind kind;
+  };
+  static constexpr Alias kAliases[] = {
+      {"salesorder", CommandKind::CreateSalesOrder},    {"order", CommandKind::CreateSalesOrder},
+      {"allocation", CommandKind::ConfirmAllocation},   {"reservation", CommandKind::ConfirmAllocation},
+      {"goodsissue", CommandKind::PostGoodsIssue},      {"delivery", CommandKind::PostGoodsIssue},
+      {"itemfulfillment", CommandKind::PostGoodsIssue}, {"shipment", CommandKind::PostGoodsIssue},
+      {"invoice", CommandKind::CreateInvoice},          {"salesinvoice", CommandKind::CreateInvoice},
+      {"billingdocument", CommandKind::CreateInvoice},  {"creditmemo", CommandKind::CreateCreditMemo},
+      {"salescreditmemo", CommandKind::CreateCreditMemo}, {"creditmemorequest", CommandKind::CreateCreditMemo},
+      {"release", CommandKind::ReleaseAllocation},      {"cancellation", CommandKind::CancelSalesOrder},
+      {"cancel", CommandKind::CancelSalesOrder},        {"inventoryadjustment", CommandKind::PostInventoryAdjustment},
+      {"adjustment", CommandKind::PostInventoryAdjustment}, {"materialdocument", CommandKind::PostInventoryAdjustment},
+  };
+  for (const Alias& a : kAliases) {
+    if (k == a.name) return a.kind;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<ErpDocument>> ParseErpExport(std::string_view text, const std::string& origin) {
+  RecordReader reader(text, origin, DetectRecordFormat(origin, text), kColumns, /*allow_unknown_columns=*/true);
+  std::vector<ErpDocument> out;
+  RecordView r;
+  auto fail = [&](const RecordView& rec, std::string_view column, const std::string& why) {
+    return Status::InvalidArgument(origin + ":" + std::to_string(rec.line()) + ": " + std::string(column) + ": " + why);
+  };
+  auto quoted = [](std::string_view v) { return "'" + std::string(v.substr(0, 60)) + "'"; };
+  while (reader.Next(&r)) {
+    ErpDocument d;
+    d.line = r.line();
+    d.document_number = std::string(r.Get(kDocument));
+    d.external_id = std::string(r.Get(kExternalId));
+    if (r.Has(kKind)) {
+      d.kind_text = std::string(r.Get(kKind));
+      d.kind = ErpDocumentKind(d.kind_text);
+      if (!d.kind) return fail(r, "kind", "unknown document kind " + quoted(d.kind_text));
+    }
+    d.order_id = std::string(r.Get(kOrder));
+    d.company_code = std::string(r.Get(kCompany));
+    d.currency = std::string(r.Get(kCurrency));
+    if (r.Has(kQuantity)) {
+      int64_t q = 0;
+      int64_t minor = 0;
+      // "3" or "3.000" (ERPs print quantities with decimals); fractional units are refused.
+      if (!ParseInt64(r.Get(kQuantity), &q)) {
+        if (!ParseMoneyMinor(r.Get(kQuantity), &minor) || minor % 100 != 0) {
+          return fail(r, "quantity", "expected a whole number, got " + quoted(r.Get(kQuantity)));
+        }
+        q = minor / 100;
+      }
+      d.quantity = q;
+    }
+    if (r.Has(kAmount)) {
+      int64_t a = 0;
+      if (!ParseMoneyMinor(r.Get(kAmount), &a)) {
+        return fail(r, "amount", "expected a decimal amount with at most 2 decimals, got " + quoted(r.Get(kAmount)));
+      }
+      d.amount_minor = a;
+    } else if (r.Has(kAmountMinor)) {
+      int64_t a = 0;
+      if (!ParseInt64(r.Get(kAmountMinor), &a)) {
+        return fail(r, "amount_minor", "expected an integer, got " + quoted(r.Get(kAmountMinor)));
+      }
+      d.amount_minor = a;
+    }
+    if (r.Has(kPostedAt) && !ParseTimestampNs(r.Get(kPostedAt), &d.posted_at_ns)) {
+      return fail(r, "posted_at", "expected an RFC 3339 time or a date, got " + quoted(r.Get(kPostedAt)));
+    }
+    out.push_back(std::move(d));
+  }
+  if (!reader.error().empty()) return Status::InvalidArgument(reader.error());
+  return out;
+}
+
+Result<std::vector<ErpDocument>> ReadErpExportFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) return Status::IOError("cannot open ERP export " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read ERP export " + path);
+  return ParseErpExport(text.str(), path);
+}
+
+}  // namespace ordersync
