@@ -212,6 +212,11 @@ class OutboxDispatcher::Impl {
     bool ingress_blocked = false;
     uint32_t retry_after_ms = 0;  // the hint the ingress gives while blocked
     uint64_t backlog = 0;
+    // What the target really drained lately (answers that took a command out: posted,
+    // already posted, dead-lettered), commands/s, smoothed over ~0.5 s; for the hint.
+    double drain_rate_per_s = 0;
+    uint64_t drained_at_last_sample = 0;
+    int64_t last_sample_ns = 0;
     TargetStats counters;
   };
 

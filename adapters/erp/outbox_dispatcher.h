@@ -38,7 +38,9 @@
 // reaches outbox_high_water, Engine::SetTargetBlocked(target, true, hint) makes the
 // ingress answer Busy for events routed there, until it falls to outbox_low_water. The
 // hint is the wait that makes sense: the open circuit's remaining cool-down, or the time
-// to drain the backlog to the low-water mark at the target's rate, whichever is longer.
+// to drain the backlog to the low-water mark at the rate the target has really drained
+// lately (at most its rate_per_s; a target draining nothing counts as a hundredth of
+// it), whichever is longer, within 20 ms – 30 s.
 //
 // Replay protocol (why it is safe): the dispatcher thread is the only writer of dead
 // letters and blocks while it runs. A replay is planned on that thread: it flushes its
