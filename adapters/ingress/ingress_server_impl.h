@@ -5,8 +5,9 @@
 //   ingress_frames.cc   reading a message into a batch, validating and submitting its
 //                       frames, rejections and quarantine, the engine's results
 //
-// Everything runs on the ingress thread except OnEventResult (engine workers; it only
-// pushes to the completion queue) and the atomics the stats read.
+// Everything runs on the ingress thread except OnEventResult (engine workers): it writes
+// only its own event's slot and the atomic counters, and the worker that reports a batch's
+// last event pushes the batch to the completion queue; the stats read the atomics.
 #pragma once
 
 #include <sys/eventfd.h>
