@@ -11,8 +11,19 @@
 namespace ordersync {
 namespace {
 
+// A value copied from the received interchange into the 997. The partner's separators
+// may differ from ours (*, ~, >), so its values may hold ours: they become '?' (X12 has
+// no escape), as do control characters, so the 997 always parses as written.
+std::string Echoed(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c == '*' || c == '~' || c == '>' || static_cast<unsigned char>(c) < ' ') c = '?';
+  }
+  return out;
+}
+
 std::string Pad(std::string_view s, size_t width) {
-  std::string out(s.substr(0, width));
+  std::string out = Echoed(s.substr(0, width));
   out.resize(width, ' ');
   return out;
 }
@@ -20,7 +31,7 @@ std::string Pad(std::string_view s, size_t width) {
 std::string Trimmed(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return std::string(s);
+  return Echoed(s);
 }
 
 // AK3 segment syntax error code (X12 720) for a set-level fault.
@@ -57,7 +68,7 @@ std::string Build997(const X12Interchange& x, const X12Group& g, const std::vect
   };
   seg("ISA*00*" + Pad("", 10) + "*00*" + Pad("", 10) + "*" + Pad(x.receiver_qualifier, 2) + "*" +
       Pad(x.receiver_id, 15) + "*" + Pad(x.sender_qualifier, 2) + "*" + Pad(x.sender_id, 15) + "*" + yymmdd + "*" +
-      hhmm + "*U*00401*" + isa13 + "*0*" + (x.usage.empty() ? "P" : x.usage) + "*>");
+      hhmm + "*U*00401*" + isa13 + "*0*" + (x.usage.empty() ? "P" : Echoed(x.usage)) + "*>");
   seg("GS*FA*" + Trimmed(g.gs.at(3)) + "*" + Trimmed(g.gs.at(2)) + "*" + ccyymmdd + "*" + hhmm + "*" + n + "*X*004010");
   body("ST*997*0001");
   body("AK1*" + Trimmed(g.functional_id) + "*" + Trimmed(g.control));
@@ -74,7 +85,7 @@ std::string Build997(const X12Interchange& x, const X12Group& g, const std::vect
     if (!f.ok()) {
       const char* code = SegmentCode(f);
       if (*code != '\0' && !f.segment_id.empty()) {
-        body("AK3*" + f.segment_id + "*" + std::to_string(f.segment_position) + "**" + code);
+        body("AK3*" + Echoed(f.segment_id) + "*" + std::to_string(f.segment_position) + "**" + code);
         if (f.element_position > 0) {
           body("AK4*" + std::to_string(f.element_position) + "**" + (f.element_code.empty() ? "7" : f.element_code));
         }
