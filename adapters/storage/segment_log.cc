@@ -31,11 +31,6 @@ uint32_t RecordCrc(const char* length_bytes, std::string_view payload) {
 void EncodeFixed32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
 }
-uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
-  return v;
-}
 
 // Parses "g<gen>-s<stream>-<offset hex>.log".
 bool ParseSegmentName(const std::string& name, LogStreamId* id, uint64_t* first_offset) {
