@@ -97,6 +97,11 @@ class EventLog {
   virtual Result<std::unique_ptr<LogReader>> ReadFrom(const LogPosition& from) = 0;
   // Deletes every stream of generations below `generation`.
   virtual Status DropGenerationsBefore(uint32_t generation) = 0;
+  // True when a LogReader that reached the end of its stream returns records appended
+  // later (a tailing reader, e.g. a replicated log's consumer); false when it reads what
+  // the stream held at ReadFrom (segment files): a reader that wants more opens a new one
+  // at the last end position.
+  virtual bool ReadersTail() const { return false; }
 };
 
 }  // namespace ordersync

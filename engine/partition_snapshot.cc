@@ -36,22 +36,33 @@ std::string Where(uint64_t entry, size_t offset) {
   return "entry " + std::to_string(entry) + " at byte " + std::to_string(offset);
 }
 
-}  // namespace
-
-Status ExportPartitionSnapshot(StateStore* store, uint32_t partition, std::string* snapshot,
-                               PartitionSnapshotInfo* info) {
+void PutHeader(std::string* snapshot, uint32_t partition) {
   assert(partition <= 0xffff);
-  PartitionSnapshotInfo local;
-  PartitionSnapshotInfo* out = info != nullptr ? info : &local;
-  *out = PartitionSnapshotInfo{};
-  out->partition = partition;
   snapshot->clear();
   snapshot->append(kMagic, sizeof(kMagic));
   snapshot->push_back(static_cast<char>(kPartitionSnapshotVersion));
   snapshot->push_back(static_cast<char>(partition & 0xff));
   snapshot->push_back(static_cast<char>(partition >> 8));
-  const size_t count_at = snapshot->size();
-  PutFixed64(snapshot, 0);  // entry_count, filled in below
+  PutFixed64(snapshot, 0);  // entry_count, filled in at the end
+}
+
+}  // namespace
+
+std::string EmptyPartitionSnapshot(uint32_t partition) {
+  std::string snapshot;
+  PutHeader(&snapshot, partition);
+  PutFixed64(&snapshot, HashBytes(snapshot));
+  return snapshot;
+}
+
+Status ExportPartitionSnapshot(StateStore* store, uint32_t partition, std::string* snapshot,
+                               PartitionSnapshotInfo* info) {
+  PartitionSnapshotInfo local;
+  PartitionSnapshotInfo* out = info != nullptr ? info : &local;
+  *out = PartitionSnapshotInfo{};
+  out->partition = partition;
+  PutHeader(snapshot, partition);
+  const size_t count_at = kHeaderBytes - 8;
 
   std::string lower;
   std::string upper;

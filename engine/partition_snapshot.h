@@ -53,6 +53,9 @@ struct PartitionSnapshotInfo {
   LogPosition checkpoint;       // the log position that checkpoint covers
 };
 
+// The snapshot of a partition that holds nothing (importing it clears the partition).
+std::string EmptyPartitionSnapshot(uint32_t partition);
+
 // Reads every key of `partition` into *snapshot (replacing its contents). InvalidArgument
 // (and an empty *snapshot) when the partition would exceed kMaxPartitionSnapshotBytes.
 Status ExportPartitionSnapshot(StateStore* store, uint32_t partition, std::string* snapshot,

@@ -77,8 +77,6 @@ Status Worker::Recover(const std::vector<LogStreamId>& streams, ReplayStats* sta
 
 Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stats) {
   processor_.SetStats(&replay_stats_);
-  std::string outcome_reason;
-  std::string aligned;
   auto replay = [&]() -> Status {
     for (const LogStreamId& id : streams) {
       bool needed = false;
@@ -117,32 +115,7 @@ Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stat
           if (!Owns(item.partition)) continue;
           Partition* p = (*partitions_)[item.partition].get();
           if (!AfterCheckpoint(p->checkpoint, id, end.offset)) continue;
-          switch (item.type) {
-            case LogItemType::kEvent: {
-              EventOutcome outcome;
-              gate_.BeginReplay(item);  // decide by the recorded master-data verdict
-              processor_.Process(p, item.bytes, item.received_at_ns, item.replay, accum_.get(), &outcome,
-                                 &outcome_reason);
-              if (outcome == EventOutcome::kStoreError) {
-                return Status::IOError("replaying the event log: the store could not be read: " + outcome_reason);
-              }
-              ++stats->events;
-              break;
-            }
-            case LogItemType::kOutboxAppend:
-              processor_.AppendToOutbox(p, item.bytes);
-              break;
-            case LogItemType::kNote:
-              processor_.ApplyNote(p, item, accum_.get());
-              ++stats->notes;
-              break;
-            case LogItemType::kExpireParked:
-              processor_.ExpireParked(p, accum_.get());
-              break;
-            case LogItemType::kReleaseHold:
-              processor_.ReleaseHolds(p, item.customer_id, accum_.get());
-              break;
-          }
+          ORDERSYNC_RETURN_IF_ERROR(ApplyLogItem(&processor_, &gate_, p, item, accum_.get(), stats));
         }
         ORDERSYNC_RETURN_IF_ERROR(items.status());
       }

@@ -43,20 +43,12 @@
 #include "engine/event_log.h"
 #include "engine/event_processor.h"
 #include "engine/inbound_event.h"
+#include "engine/log_apply.h"
 #include "engine/log_record.h"
 #include "engine/master_data_gate.h"
 #include "engine/outbox_listener.h"
 
 namespace ordersync {
-
-// What a worker's recovery replayed.
-struct ReplayStats {
-  uint64_t records = 0;
-  uint64_t events = 0;
-  uint64_t notes = 0;
-  uint64_t log_bytes = 0;
-  uint64_t torn_bytes = 0;  // cut from the end of a stream (a crash mid-append)
-};
 
 class Worker {
  public:
