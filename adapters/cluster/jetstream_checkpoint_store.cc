@@ -86,7 +86,7 @@ Status JetStreamCheckpointStore::EnsureChunkStream() {
   cfg.SubjectsLen = 1;
   cfg.Storage = js_FileStorage;
   cfg.Replicas = options_.replicas;
-  cfg.MaxMsgSize = static_cast<int32_t>(options_.chunk_bytes);
+  cfg.MaxMsgSize = static_cast<int32_t>(options_.chunk_bytes + 4096);  // + headers
   jerr = static_cast<jsErrCode>(0);
   s = js_AddStream(&si, conn_->js(), &cfg, nullptr, &jerr);
   if (s != NATS_OK) return NatsError("create stream " + options_.chunk_stream, s, jerr);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,8 +87,9 @@ NatsCluster::NatsCluster(int servers) {
 }
 
 NatsCluster::~NatsCluster() {
+  // SIGKILL: a graceful JetStream shutdown takes seconds, and the store is deleted anyway.
   for (auto& s : servers_) {
-    if (s.pid > 0) ::kill(s.pid, SIGTERM);
+    if (s.pid > 0) ::kill(s.pid, SIGKILL);
   }
   for (auto& s : servers_) {
     if (s.pid <= 0) continue;
@@ -115,6 +117,8 @@ Status NatsCluster::Spawn(int i) {
   pid_t pid = ::fork();
   if (pid < 0) return Status::IOError("fork failed");
   if (pid == 0) {
+    // The server dies with the test process (a crashed or killed test leaves none behind).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, STDOUT_FILENO);
