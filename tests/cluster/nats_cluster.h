@@ -42,6 +42,8 @@ class NatsCluster {
   // Starts server i again on its ports and store directory.
   Status Restart(int i);
   bool running(int i) const { return servers_[static_cast<size_t>(i)].pid > 0; }
+  // Process id of server i (-1 when not running).
+  pid_t pid(int i) const { return servers_[static_cast<size_t>(i)].pid; }
 
   // Waits until JetStream answers API requests (a meta leader exists).
   Status WaitJetStreamReady(int64_t timeout_ms);
