@@ -1,13 +1,14 @@
-// Acked means durable, with servers dying: three real nats-server processes (R3), a
-// publisher that keeps publishing events (re-publishing with the same Nats-Msg-Id until
-// acked, as a front door does), kill -9 of the stream's leader, its restart, then kill -9
-// of the new leader. After each kill: publishing goes on, and every acknowledged record
+// Acked means durable, with servers dying: three real nats-server processes (R3), two
+// publishers that keep publishing events — one synchronous, one asynchronous as the front
+// door publishes — re-publishing with the same Nats-Msg-Id until acked; kill -9 of the
+// stream's leader, its restart, then kill -9 of the new leader. After each kill: publishing goes on, and every acknowledged record
 // is readable exactly once at the sequence its ack reported.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -94,6 +95,108 @@ class Publisher {
   std::thread thread_;
 };
 
+// The front door's way: asynchronous publishes, a failed completion (timeout, no leader)
+// re-published with the same id by the publishing thread until it is acknowledged.
+class AsyncPublisher {
+ public:
+  AsyncPublisher(test::NatsCluster* cluster, const JetStreamLogOptions& options) {
+    NatsOptions no = cluster->ClientOptions();
+    no.max_async_pending = 64;
+    auto conn = NatsConnection::Connect(no);
+    if (!conn.ok()) {
+      failure_ = conn.status().ToString();
+      return;
+    }
+    conn_ = std::move(conn).value();
+    auto log = JetStreamLog::Open(conn_.get(), options);
+    if (!log.ok()) {
+      failure_ = log.status().ToString();
+      return;
+    }
+    log_ = std::move(log).value();
+    auto pub = AsyncEventPublisher::Create(log_.get(), &AsyncPublisher::OnDone, this);
+    if (!pub.ok()) {
+      failure_ = pub.status().ToString();
+      return;
+    }
+    pub_ = std::move(pub).value();
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~AsyncPublisher() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Stops publishing new events and re-publishes failed ones until all are acknowledged.
+  bool Drain(int64_t timeout_ms) {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!PublishOne(/*new_ok=*/false) && pub_->in_flight() == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  std::map<std::string, uint64_t> Acked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acked_;
+  }
+  uint64_t failed_completions() const { return failed_completions_.load(); }
+  const std::string& failure() const { return failure_; }
+
+ private:
+  static void OnDone(void* closure, const AsyncEventPublisher::Completion& c) {
+    auto* self = static_cast<AsyncPublisher*>(closure);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (c.status.ok()) {
+      self->acked_[std::string(c.event_id)] = c.ack.sequence;
+    } else {
+      self->failed_completions_.fetch_add(1);
+      self->retry_.emplace_back(c.event_id);
+    }
+  }
+  // Publishes a failed one again, or (new_ok) the next new one. False if nothing to do.
+  bool PublishOne(bool new_ok) {
+    std::string id;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!retry_.empty()) {
+        id = retry_.back();
+        retry_.pop_back();
+      }
+    }
+    if (id.empty()) {
+      if (!new_ok) return false;
+      id = "async-fault-" + std::to_string(next_++);
+    }
+    const uint64_t n = std::stoull(id.substr(id.rfind('-') + 1));
+    const uint32_t p = static_cast<uint32_t>(n % kPartitions);
+    if (!pub_->Publish(p, id, EventRecord(p, n)).ok()) {  // Busy or disconnected: later
+      std::lock_guard<std::mutex> lock(mu_);
+      retry_.push_back(id);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+  void Run() {
+    while (!stop_) {
+      PublishOne(/*new_ok=*/true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  std::unique_ptr<NatsConnection> conn_;
+  std::unique_ptr<JetStreamLog> log_;
+  std::unique_ptr<AsyncEventPublisher> pub_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> failed_completions_{0};
+  uint64_t next_ = 0;
+  std::mutex mu_;
+  std::map<std::string, uint64_t> acked_;
+  std::vector<std::string> retry_;
+  std::string failure_;
+  std::thread thread_;
+};
+
 // Every acked id is in the log exactly once, at its acked sequence. Reads each partition
 // up to the highest acked sequence (the publisher may still be adding records).
 void ExpectEveryAckedRecordReadable(test::NatsCluster* cluster, const JetStreamLogOptions& options,
@@ -148,6 +251,8 @@ TEST(JetStreamFaultTest, KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedR
   ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 20000).ok());
 
   Publisher publisher(log->get());
+  AsyncPublisher async_publisher(&cluster, options);
+  ASSERT_TRUE(async_publisher.failure().empty()) << async_publisher.failure();
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 20000)) << publisher.failure();
 
   // Phase 1: kill -9 of the stream's leader while publishing.
@@ -155,7 +260,12 @@ TEST(JetStreamFaultTest, KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedR
   ASSERT_GE(first, 0);
   cluster.Kill(first);
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 30000)) << "publishing did not continue: " << publisher.failure();
-  ExpectEveryAckedRecordReadable(&cluster, options, publisher.Acked());
+  {
+    auto acked = publisher.Acked();
+    const auto async_acked = async_publisher.Acked();
+    acked.insert(async_acked.begin(), async_acked.end());
+    ExpectEveryAckedRecordReadable(&cluster, options, acked);
+  }
 
   // The killed server rejoins and catches up.
   ASSERT_TRUE(cluster.Restart(first).ok());
@@ -169,11 +279,18 @@ TEST(JetStreamFaultTest, KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedR
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 30000)) << "publishing did not continue: " << publisher.failure();
   publisher.Stop();
   ASSERT_TRUE(publisher.failure().empty()) << publisher.failure();
-  ExpectEveryAckedRecordReadable(&cluster, options, publisher.Acked());
+  ASSERT_TRUE(async_publisher.Drain(30000)) << "asynchronous publishes not all acknowledged";
+  auto acked = publisher.Acked();
+  const auto async_acked = async_publisher.Acked();
+  EXPECT_GT(async_acked.size(), 100u);
+  acked.insert(async_acked.begin(), async_acked.end());
+  ExpectEveryAckedRecordReadable(&cluster, options, acked);
   // The first killed server holds the records acknowledged while it was down, too.
   EXPECT_TRUE(cluster.running(first));
-  std::printf("acked %llu records, %llu publish retries across two leader kills\n",
-              static_cast<unsigned long long>(publisher.acked()), static_cast<unsigned long long>(publisher.retries()));
+  std::printf("acked %llu sync + %zu async records; %llu sync retries, %llu failed async completions re-published\n",
+              static_cast<unsigned long long>(publisher.acked()), async_acked.size(),
+              static_cast<unsigned long long>(publisher.retries()),
+              static_cast<unsigned long long>(async_publisher.failed_completions()));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // EventLog adapter the engine's replay reads.
 #include "adapters/cluster/jetstream_log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -158,15 +159,26 @@ struct Completions {
 };
 
 TEST_F(JetStreamLogTest, AsyncPublishesCompleteOnceEachWithTheirSequences) {
+  // A connection allowing only 8 publishes in flight: Publish waits for acks to free room.
+  NatsOptions no = cluster_.ClientOptions();
+  no.max_async_pending = 8;
+  auto conn = NatsConnection::Connect(no);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto log = JetStreamLog::Open(conn->get(), log_->options());
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
   Completions done;
-  auto pub = AsyncEventPublisher::Create(log_.get(), &Completions::On, &done);
+  auto pub = AsyncEventPublisher::Create(log->get(), &Completions::On, &done);
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   constexpr int kEvents = 500;
+  uint64_t max_in_flight = 0;
   for (int i = 0; i < kEvents; ++i) {
     ASSERT_TRUE((*pub)->Publish(1, "async-" + std::to_string(i), EventRecord(1, i)).ok());
+    max_in_flight = std::max(max_in_flight, (*pub)->in_flight());
   }
   ASSERT_TRUE((*pub)->WaitAll(10000).ok());
   EXPECT_EQ((*pub)->in_flight(), 0u);
+  // (+1: an ack whose callback is still running is no longer counted by nats.c.)
+  EXPECT_LE(max_in_flight, 9u);
   ASSERT_TRUE(done.failed.empty()) << done.failed.front();
   ASSERT_EQ(done.acked.size(), static_cast<size_t>(kEvents));
   // Completions arrive in publish order with increasing sequences, and the log holds
