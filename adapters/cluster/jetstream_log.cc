@@ -265,6 +265,11 @@ PartitionReader::Outcome PartitionReader::Next(LogEntry* e, int64_t wait_ms) {
     current_ = nullptr;
   }
   natsStatus s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
+  if (s == NATS_SLOW_CONSUMER) {
+    // Messages were dropped in the client because too many were pending; the ordered
+    // consumer sees the gap and re-delivers from the last sequence returned.
+    s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
+  }
   if (s == NATS_TIMEOUT) return Outcome::kNothingNow;
   if (s != NATS_OK) {
     status_ = NatsError("read partition " + std::to_string(partition_), s);
@@ -313,7 +318,9 @@ Result<std::unique_ptr<AsyncEventPublisher>> AsyncEventPublisher::Create(JetStre
 
 AsyncEventPublisher::~AsyncEventPublisher() {
   if (js_ != nullptr) {
-    WaitAll(log_->connection()->options().request_timeout_ms).PermitUncheckedError();
+    // Every publish times out after request_timeout_ms, so all callbacks have run by then
+    // (with margin for nats.c's timer) and none can reach a destroyed publisher.
+    WaitAll(2 * log_->connection()->options().request_timeout_ms + 1000).PermitUncheckedError();
     jsCtx_Destroy(js_);
   }
 }

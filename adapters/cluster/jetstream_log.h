@@ -166,6 +166,8 @@ class AsyncEventPublisher {
 
   // `log` must outlive the publisher.
   static Result<std::unique_ptr<AsyncEventPublisher>> Create(JetStreamLog* log, Callback callback, void* closure);
+  // Waits for the outstanding completions first (each publish times out after
+  // request_timeout_ms), so no callback runs after it returns.
   ~AsyncEventPublisher();
 
   // Queues the publish. Busy when max_async_pending publishes stayed in flight for
