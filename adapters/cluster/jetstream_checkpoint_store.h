@@ -12,6 +12,8 @@
 // stored one; a concurrent write detected by the compare-and-set is re-read and re-checked
 // (and the chunks re-published, so a chunk purge by the winner cannot leave us pointing
 // at deleted chunks). Equal epochs may overwrite (the same owner, a later checkpoint).
+// A new owner puts a checkpoint right after adoption, so that the old owner's puts are
+// refused from then on (docs/cluster-log.md).
 //
 // Clean-up. After a successful Put, the replaced checkpoint's chunks are deleted and
 // <prefix>.ckpt.<p>.chunk is purged below min(first chunk of ours, of the replaced one): chunks

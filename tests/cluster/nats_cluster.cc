@@ -59,13 +59,28 @@ NatsCluster::NatsCluster(int servers) {
     return;
   }
   dir_ = tmpl;
-  const auto ports = FreePorts(2 * servers);
   servers_.resize(static_cast<size_t>(servers));
+  // A port chosen free can be taken by another process before the server binds it (tests
+  // of other suites run at the same time): the server then exits, and the cluster is
+  // started again on other ports.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    status_ = Start();
+    if (status_.ok()) break;
+    for (int i = 0; i < servers; ++i) Kill(i);
+  }
+  if (status_.ok()) status_ = WaitJetStreamReady(20000);
+}
+
+Status NatsCluster::Start() {
+  const int servers = size();
+  const auto ports = FreePorts(2 * servers);
   for (int i = 0; i < servers; ++i) {
     Server& s = servers_[static_cast<size_t>(i)];
     s.client_port = ports[static_cast<size_t>(2 * i)];
     s.cluster_port = ports[static_cast<size_t>(2 * i + 1)];
   }
+  // The cluster's name is unique (the directory's), so fixtures never join each other.
+  const std::string cluster_name = "ordersync-test-" + dir_.substr(dir_.rfind('-') + 1);
   for (int i = 0; i < servers; ++i) {
     Server& s = servers_[static_cast<size_t>(i)];
     s.config = dir_ + "/" + name(i) + ".conf";
@@ -75,15 +90,15 @@ NatsCluster::NatsCluster(int servers) {
       << "jetstream {\n  store_dir: \"" << dir_ << "/" << name(i) << "\"\n"
       << "  max_memory_store: 64MB\n  max_file_store: 2GB\n}\n";
     if (servers > 1) {
-      f << "cluster {\n  name: ordersync-test\n  listen: 127.0.0.1:" << s.cluster_port << "\n  routes: [\n";
+      f << "cluster {\n  name: " << cluster_name << "\n  listen: 127.0.0.1:" << s.cluster_port << "\n  routes: [\n";
       for (int j = 0; j < servers; ++j) {
         if (j != i) f << "    nats-route://127.0.0.1:" << servers_[static_cast<size_t>(j)].cluster_port << "\n";
       }
       f << "  ]\n}\n";
     }
   }
-  for (int i = 0; i < servers && status_.ok(); ++i) status_ = Spawn(i);
-  if (status_.ok()) status_ = WaitJetStreamReady(20000);
+  for (int i = 0; i < servers; ++i) ORDERSYNC_RETURN_IF_ERROR(Spawn(i));
+  return Status::OK();
 }
 
 NatsCluster::~NatsCluster() {

@@ -62,6 +62,8 @@ class NatsCluster {
     std::string config;
     pid_t pid = -1;
   };
+  // Chooses ports, writes the configs and starts every server.
+  Status Start();
   Status Spawn(int i);
   std::string dir_;
   std::vector<Server> servers_;
