@@ -1,0 +1,99 @@
+#include "adapters/cluster/nats_connection.h"
+
+#include <string>
+
+namespace ordersync {
+
+namespace {
+constexpr std::string_view kFencedPrefix = "fenced: ";
+}  // namespace
+
+Status NatsError(std::string_view what, natsStatus s, jsErrCode jerr) {
+  std::string msg(what);
+  msg += ": ";
+  msg += natsStatus_GetText(s);
+  if (jerr != 0) msg += " (JetStream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0' && last == s) {
+    msg += ": ";
+    msg += detail;
+  }
+  switch (s) {
+    case NATS_TIMEOUT:
+    case NATS_NO_RESPONDERS:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NO_SERVER:
+    case NATS_STALE_CONNECTION:
+      return Status::Unavailable(msg);
+    case NATS_NOT_FOUND:
+      return Status::NotFound(msg);
+    case NATS_INVALID_ARG:
+      return Status::InvalidArgument(msg);
+    default:
+      return Status::IOError(msg);
+  }
+}
+
+Status Fenced(std::string_view msg) { return Status::InvalidArgument(std::string(kFencedPrefix) + std::string(msg)); }
+
+bool IsFenced(const Status& s) {
+  return s.code() == Status::Code::kInvalidArgument && s.message().starts_with(kFencedPrefix);
+}
+
+Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsOptions& options) {
+  if (options.urls.empty()) return Status::InvalidArgument("nats: no server URL given");
+  std::unique_ptr<NatsConnection> c(new NatsConnection(options));
+  std::vector<const char*> urls;
+  for (const auto& u : options.urls) urls.push_back(u.c_str());
+  natsStatus s = natsOptions_Create(&c->nopts_);
+  if (s == NATS_OK) s = natsOptions_SetServers(c->nopts_, urls.data(), static_cast<int>(urls.size()));
+  if (s == NATS_OK) s = natsOptions_SetName(c->nopts_, options.name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetTimeout(c->nopts_, options.connect_timeout_ms);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(c->nopts_, options.max_reconnect);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(c->nopts_, options.reconnect_wait_ms);
+  if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(c->nopts_, options.reconnect_buffer_bytes);
+  // Try the servers in the order given: the first connect goes where the caller pointed.
+  if (s == NATS_OK) s = natsOptions_SetNoRandomize(c->nopts_, true);
+  if (s != NATS_OK) return NatsError("nats options", s);
+  s = natsConnection_Connect(&c->conn_, c->nopts_);
+  if (s != NATS_OK) return NatsError("nats connect to " + options.urls.front(), s);
+  auto js = c->NewJetStreamContext(nullptr, nullptr);
+  if (!js.ok()) return js.status();
+  c->js_ = *js;
+  return c;
+}
+
+Result<jsCtx*> NatsConnection::NewJetStreamContext(jsPubAckHandler handler, void* closure) {
+  jsCtx* js = nullptr;
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = options_.request_timeout_ms;
+  jo.PublishAsync.MaxPending = options_.max_async_pending;
+  jo.PublishAsync.StallWait = options_.async_stall_wait_ms;
+  jo.PublishAsync.AckHandler = handler;
+  jo.PublishAsync.AckHandlerClosure = closure;
+  natsStatus s = natsConnection_JetStream(&js, conn_, &jo);
+  if (s != NATS_OK) return NatsError("jetstream context", s);
+  return js;
+}
+
+NatsConnection::~NatsConnection() {
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  if (conn_ != nullptr) {
+    natsConnection_Close(conn_);
+    natsConnection_Destroy(conn_);
+  }
+  if (nopts_ != nullptr) natsOptions_Destroy(nopts_);
+}
+
+bool NatsConnection::connected() const { return conn_ != nullptr && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
+
+std::string NatsConnection::connected_url() const {
+  char buf[256];
+  if (conn_ == nullptr || natsConnection_GetConnectedUrl(conn_, buf, sizeof(buf)) != NATS_OK) return "";
+  return buf;
+}
+
+}  // namespace ordersync
