@@ -63,6 +63,8 @@ class JetStreamEventLog final : public EventLog {
   Result<std::unique_ptr<LogStream>> CreateStream(LogStreamId id) override;
   Result<std::unique_ptr<LogReader>> ReadFrom(const LogPosition& from) override;
   Status DropGenerationsBefore(uint32_t generation) override;
+  // A reader that reported the end returns later records on its next Next (it tails).
+  bool ReadersTail() const override { return true; }
 
  private:
   JetStreamLog* log_;

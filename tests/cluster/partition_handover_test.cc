@@ -1,0 +1,128 @@
+// A partition changes owner over the real replicated log (three nats-server processes,
+// R3): front-door events on JetStream, the old owner's PartitionFollower applying them,
+// its checkpoint stored in the JetStream checkpoint store, and a new owner on another
+// store adopting that checkpoint and replaying the tail — reaching the old owner's state
+// byte for byte.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/cluster/jetstream_checkpoint_store.h"
+#include "adapters/cluster/jetstream_event_log.h"
+#include "adapters/cluster/jetstream_log.h"
+#include "adapters/producer/milestone_builder.h"
+#include "adapters/storage/rocksdb_store.h"
+#include "engine/hash.h"
+#include "engine/partition_follower.h"
+#include "tests/cluster/nats_cluster.h"
+#include "tests/support/engine_harness.h"
+
+namespace ordersync {
+namespace {
+
+constexpr int64_t kNowNs = 1'700'000'000'000'000'000;
+
+std::unique_ptr<RocksDbStore> OpenStore(const std::string& dir) {
+  StorageOptions so;
+  so.data_dir = dir;
+  so.block_cache_mb = 8;
+  so.write_buffer_mb = 4;
+  auto s = RocksDbStore::Open(so, [] { return kNowNs; });
+  if (!s.ok()) throw std::runtime_error(s.status().ToString());
+  return std::move(s).value();
+}
+
+class CountingListener final : public OutboxListener {
+ public:
+  void OnCommandsDurable(std::vector<DurableCommand>& commands) override { handed += commands.size(); }
+  size_t handed = 0;
+};
+
+void PollToEnd(PartitionFollower* follower, uint32_t partition) {
+  size_t applied = 0;
+  do {
+    Status s = follower->Poll(partition, 256, &applied);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  } while (applied > 0);
+}
+
+TEST(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwnersStateOverJetStream) {
+  test::NatsCluster cluster(3);
+  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
+  auto conn = NatsConnection::Connect(cluster.ClientOptions());
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  const EngineOptions options = testing::TestEngineOptions();
+  JetStreamLogOptions lo;
+  lo.partitions = options.partitions;
+  lo.replicas = 3;
+  auto log = JetStreamLog::Open(conn->get(), lo);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE(cluster.WaitStreamCurrent(lo.stream, 3, 30000).ok());
+  JetStreamEventLog::Options eo;
+  eo.read_wait_ms = 100;
+  JetStreamEventLog event_log(log->get(), eo);
+  auto checkpoints = JetStreamCheckpointStore::Open(conn->get(), JetStreamCheckpointStoreOptions{});
+  ASSERT_TRUE(checkpoints.ok()) << checkpoints.status().ToString();
+
+  // The events of one partition, as front doors publish them (one record each).
+  const auto stream = testing::CrashTestStream(5, 120);
+  const uint32_t moved = PartitionOf(stream.front().order_id, options.partitions);
+  std::vector<std::pair<std::string, std::string>> events;  // event_id, record
+  MilestoneBuilder builder;
+  for (const auto& spec : stream) {
+    if (PartitionOf(spec.order_id, options.partitions) != moved) continue;
+    LogRecordBuilder record;
+    record.Begin(kNowNs);
+    record.AddEvent(moved, kNowNs, false, builder.Build(spec));
+    events.emplace_back(spec.event_id, std::string(record.Finish()));
+  }
+  ASSERT_GT(events.size(), 20u);
+  const size_t half = events.size() / 2;
+  auto publish = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      auto ack = (*log)->PublishEvent(moved, events[i].first, events[i].second);
+      ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+    }
+  };
+  publish(0, half);
+
+  testing::TempDir dir;
+  auto old_store = OpenStore(dir.path() + "/old");
+  CountingListener old_commands;
+  PartitionFollower old_owner(options, old_store.get(), &event_log, /*log_generation=*/0, &old_commands);
+  ASSERT_TRUE(old_owner.Adopt(moved, "").ok());
+  PollToEnd(&old_owner, moved);
+  std::string snapshot;
+  PartitionSnapshotInfo info;
+  ASSERT_TRUE(old_owner.Checkpoint(moved, &snapshot, &info).ok());
+  ASSERT_GT(info.checkpoint.offset, 0u) << "the checkpoint covers a JetStream sequence";
+  auto put = (*checkpoints)->Put(moved, /*epoch=*/1, info.checkpoint.offset, snapshot);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+
+  publish(half, events.size());  // the old owner has not applied these when it hands over
+
+  auto stored = (*checkpoints)->Get(moved);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->covered_seq, info.checkpoint.offset);
+  auto new_store = OpenStore(dir.path() + "/new");
+  CountingListener new_commands;
+  PartitionFollower new_owner(options, new_store.get(), &event_log, 0, &new_commands);
+  ASSERT_TRUE(new_owner.Adopt(moved, stored->blob).ok());
+  PollToEnd(&new_owner, moved);
+  PollToEnd(&old_owner, moved);  // for comparison: the old owner applies the tail too
+  EXPECT_EQ(new_owner.applied(moved), old_owner.applied(moved));
+
+  std::string old_final;
+  std::string new_final;
+  ASSERT_TRUE(old_owner.Checkpoint(moved, &old_final).ok());
+  ASSERT_TRUE(new_owner.Checkpoint(moved, &new_final).ok());
+  EXPECT_EQ(new_final, old_final) << "same snapshot + same log = same state";
+  EXPECT_GT(new_commands.handed, 0u) << "the tail issues commands on the new owner";
+  EXPECT_LE(new_commands.handed, old_commands.handed);
+}
+
+}  // namespace
+}  // namespace ordersync
