@@ -29,7 +29,8 @@ LogPosition PartitionFollower::applied(uint32_t partition) const {
   return Follows(partition) ? followed_[partition]->applied : LogPosition{};
 }
 
-Status PartitionFollower::Adopt(uint32_t partition, std::string_view snapshot) {
+Status PartitionFollower::Adopt(uint32_t partition, std::string_view snapshot,
+                                std::unique_ptr<LogStream> owner_stream) {
   if (partition >= partitions_.size()) {
     return Status::InvalidArgument("partition " + std::to_string(partition) + " out of range");
   }
@@ -52,6 +53,7 @@ Status PartitionFollower::Adopt(uint32_t partition, std::string_view snapshot) {
   auto f = std::make_unique<Followed>();
   f->batch = store_->NewBatch();
   f->applied = start;
+  f->owner_stream = std::move(owner_stream);
   ORDERSYNC_RETURN_IF_ERROR(OpenReader(f.get()));
   followed_[partition] = std::move(f);
   return Status::OK();
@@ -120,6 +122,28 @@ Status PartitionFollower::Checkpoint(uint32_t partition, std::string* snapshot, 
   ++f->open_epoch;
   Bump(stats_.checkpoints);
   return ExportPartitionSnapshot(store_, partition, snapshot, info);
+}
+
+Status PartitionFollower::AppendOwnerInputs(uint32_t partition, const std::vector<CommandNote>& notes,
+                                            int64_t now_ns) {
+  if (!Follows(partition)) return Status::InvalidArgument("partition " + std::to_string(partition) + " not followed");
+  Followed* f = followed_[partition].get();
+  if (f->owner_stream == nullptr) {
+    return Status::InvalidArgument("partition " + std::to_string(partition) + " is followed read-only");
+  }
+  owner_record_.Begin(now_ns);
+  for (const CommandNote& note : notes) {
+    if (note.partition != partition) {
+      return Status::InvalidArgument("a note of partition " + std::to_string(note.partition) +
+                                     " logged with partition " + std::to_string(partition));
+    }
+    owner_record_.AddNote(NoteAsLogItem(note));
+  }
+  processor_.SetNow(now_ns);
+  if (processor_.ParkDeadlineDue(partitions_[partition].get())) owner_record_.AddExpireParked(partition);
+  if (owner_record_.items() == 0) return Status::OK();
+  LogPosition end;
+  return f->owner_stream->Append(owner_record_.Finish(), options_.durability, &end);
 }
 
 void PartitionFollower::Release(uint32_t partition) {

@@ -34,11 +34,13 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/command_note.h"
 #include "engine/engine_options.h"
 #include "engine/engine_stats.h"
 #include "engine/event_log.h"
 #include "engine/event_processor.h"
 #include "engine/log_apply.h"
+#include "engine/log_record.h"
 #include "engine/master_data_gate.h"
 #include "engine/outbox_listener.h"
 #include "engine/partition.h"
@@ -59,10 +61,21 @@ class PartitionFollower {
 
   // Starts following `partition`: replaces its keys in the store with `snapshot` (empty:
   // a partition never checkpointed — its keys are cleared), loads its checkpoint and
-  // opens its stream after the position the checkpoint covers. InvalidArgument when it is
-  // already followed or out of range, or when the snapshot's position is not in this
-  // log's stream of the partition; Corruption for a damaged snapshot.
-  Status Adopt(uint32_t partition, std::string_view snapshot);
+  // opens its stream after the position the checkpoint covers. `owner_stream` is the
+  // partition's stream opened for appending the owner's inputs (AppendOwnerInputs); null
+  // for a follower that only reads (a warm standby). InvalidArgument when it is already
+  // followed or out of range, or when the snapshot's position is not in this log's
+  // stream of the partition; Corruption for a damaged snapshot.
+  Status Adopt(uint32_t partition, std::string_view snapshot, std::unique_ptr<LogStream> owner_stream = nullptr);
+
+  // Logs the owner's own inputs for `partition` as one record of its stream: the ERP's
+  // answers about its commands (`notes`, all of this partition) and, when a parked event's
+  // deadline has passed at `now_ns`, a park-deadline sweep. They change nothing now: Poll
+  // applies them when it reads the record back, so every owner applies them at the same
+  // place of the stream. Nothing is appended when there is nothing to log. On a
+  // replicated log the append is refused once a newer owner appended (fencing); the
+  // caller then stops owning the partition. InvalidArgument without an owner stream.
+  Status AppendOwnerInputs(uint32_t partition, const std::vector<CommandNote>& notes, int64_t now_ns);
 
   // Applies up to `max_records` records the partition's stream holds now; *applied says
   // how many (0: caught up). Then hands the commands they issued to the listener. On an
@@ -87,6 +100,7 @@ class PartitionFollower {
  private:
   struct Followed {
     std::unique_ptr<LogReader> reader;
+    std::unique_ptr<LogStream> owner_stream;  // null: read-only follower
     std::unique_ptr<StoreBatch> batch;  // the open checkpoint batch of the partition
     LogPosition applied;
     uint64_t open_epoch = 1;
@@ -106,6 +120,7 @@ class PartitionFollower {
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::vector<std::unique_ptr<Followed>> followed_;  // null: not followed
   ReplayStats applied_stats_;
+  LogRecordBuilder owner_record_;
 };
 
 }  // namespace ordersync

@@ -180,6 +180,8 @@ TEST(PartitionFollowerTest, RecordsAppendedAfterCatchingUpAreAppliedByTheNextPol
   ASSERT_TRUE(follower.Poll(p, 64, &applied).ok());
   EXPECT_EQ(applied, 1u);
   EXPECT_GT(listener.received, after_first) << "the cancellation issues a command";
+  EXPECT_EQ(follower.AppendOwnerInputs(p, {}, kNowNs).code(), Status::Code::kInvalidArgument)
+      << "a follower adopted without an owner stream only reads";
 }
 
 TEST(PartitionFollowerTest, RecordOfAnotherPartitionInTheStreamIsCorruption) {

@@ -16,6 +16,7 @@
 #include "adapters/producer/milestone_builder.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "engine/hash.h"
+#include "engine/keys.h"
 #include "engine/partition_follower.h"
 #include "tests/cluster/nats_cluster.h"
 #include "tests/support/engine_harness.h"
@@ -122,6 +123,119 @@ TEST(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwn
   EXPECT_EQ(new_final, old_final) << "same snapshot + same log = same state";
   EXPECT_GT(new_commands.handed, 0u) << "the tail issues commands on the new owner";
   EXPECT_LE(new_commands.handed, old_commands.handed);
+}
+
+class KeepingListener final : public OutboxListener {
+ public:
+  void OnCommandsDurable(std::vector<DurableCommand>& commands) override {
+    for (DurableCommand& c : commands) kept.push_back(std::move(c));
+  }
+  std::vector<DurableCommand> kept;
+};
+
+size_t OutboxSize(StateStore* store, uint32_t partition) {
+  std::string lower;
+  std::string upper;
+  PartitionRange(partition, &lower, &upper);
+  size_t n = 0;
+  for (auto it = store->NewIterator(Table::kOutbox, lower, upper); it->Valid(); it->Next()) ++n;
+  return n;
+}
+
+TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwnerIsFencedOff) {
+  test::NatsCluster cluster(3);
+  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
+  auto conn = NatsConnection::Connect(cluster.ClientOptions());
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  const EngineOptions options = testing::TestEngineOptions();
+  JetStreamLogOptions lo;
+  lo.partitions = options.partitions;
+  lo.replicas = 3;
+  auto log = JetStreamLog::Open(conn->get(), lo);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE(cluster.WaitStreamCurrent(lo.stream, 3, 30000).ok());
+  JetStreamEventLog::Options old_epoch;
+  old_epoch.epoch = 1;
+  old_epoch.read_wait_ms = 100;
+  JetStreamEventLog old_log(log->get(), old_epoch);
+  JetStreamEventLog::Options new_epoch = old_epoch;
+  new_epoch.epoch = 2;
+  JetStreamEventLog new_log(log->get(), new_epoch);
+
+  const uint32_t partition = PartitionOf("O-FENCE-1", options.partitions);
+  MilestoneBuilder builder;
+  for (int i = 0; i < 6; ++i) {
+    // Orders of the same partition: "O-FENCE-1" and others that hash alike.
+    std::string order;
+    for (int n = 1;; ++n) {
+      order = "O-FENCE-" + std::to_string(i * 1000 + n);
+      if (PartitionOf(order, options.partitions) == partition) break;
+    }
+    LogRecordBuilder record;
+    record.Begin(kNowNs);
+    const std::string event_id = "ev-" + order;
+    record.AddEvent(partition, kNowNs, false, builder.Build(testing::Accepted(order, event_id, {{1, "SKU-A", 2, "EA", 100}})));
+    ASSERT_TRUE((*log)->PublishEvent(partition, event_id, record.Finish()).ok());
+  }
+
+  testing::TempDir dir;
+  auto old_store = OpenStore(dir.path() + "/old");
+  KeepingListener dispatched;
+  PartitionFollower old_owner(options, old_store.get(), &old_log, 0, &dispatched);
+  auto old_stream = old_log.CreateStream(LogStreamId{0, partition});
+  ASSERT_TRUE(old_stream.ok()) << old_stream.status().ToString();
+  ASSERT_TRUE(old_owner.Adopt(partition, "", std::move(old_stream).value()).ok());
+  PollToEnd(&old_owner, partition);
+  ASSERT_EQ(dispatched.kept.size(), 6u) << "one sales order per order";
+  std::string handed_over;
+  ASSERT_TRUE(old_owner.Checkpoint(partition, &handed_over).ok());
+
+  // The ERP answers four of the six; the old owner logs the answers, then loses the
+  // partition before its next checkpoint.
+  std::vector<CommandNote> notes;
+  for (size_t i = 0; i < 4; ++i) {
+    CommandNote note;
+    note.partition = partition;
+    note.outbox_seq = dispatched.kept[i].outbox_seq;
+    note.removes_command = true;
+    note.at_ns = kNowNs + 1;
+    note.attempts = 1;
+    note.command = dispatched.kept[i].bytes;
+    note.outcome = "Posted";
+    note.erp_document_id = "SO-" + std::to_string(i);
+    notes.push_back(std::move(note));
+  }
+  ASSERT_TRUE(old_owner.AppendOwnerInputs(partition, notes, kNowNs + 2).ok());
+
+  auto new_store = OpenStore(dir.path() + "/new");
+  KeepingListener new_dispatched;
+  PartitionFollower new_owner(options, new_store.get(), &new_log, 0, &new_dispatched);
+  auto new_stream = new_log.CreateStream(LogStreamId{0, partition});
+  ASSERT_TRUE(new_stream.ok()) << new_stream.status().ToString();
+  ASSERT_TRUE(new_owner.Adopt(partition, handed_over, std::move(new_stream).value()).ok());
+  PollToEnd(&new_owner, partition);
+  std::string ignored;
+  ASSERT_TRUE(new_owner.Checkpoint(partition, &ignored).ok());
+  EXPECT_EQ(OutboxSize(new_store.get(), partition), 2u) << "the four answered commands are gone on the new owner";
+
+  // The new owner logs an answer of its own; from then on the old owner's appends are
+  // refused by the server.
+  CommandNote mine;
+  mine.partition = partition;
+  mine.outbox_seq = dispatched.kept[4].outbox_seq;
+  mine.removes_command = true;
+  mine.at_ns = kNowNs + 3;
+  mine.command = dispatched.kept[4].bytes;
+  mine.outcome = "Posted";
+  ASSERT_TRUE(new_owner.AppendOwnerInputs(partition, {mine}, kNowNs + 4).ok());
+  CommandNote stale = mine;
+  stale.outbox_seq = dispatched.kept[5].outbox_seq;
+  stale.command = dispatched.kept[5].bytes;
+  const Status fenced = old_owner.AppendOwnerInputs(partition, {stale}, kNowNs + 5);
+  EXPECT_FALSE(fenced.ok()) << "a stale owner's op must be refused";
+  PollToEnd(&new_owner, partition);
+  ASSERT_TRUE(new_owner.Checkpoint(partition, &ignored).ok());
+  EXPECT_EQ(OutboxSize(new_store.get(), partition), 1u) << "the fenced answer was not logged";
 }
 
 }  // namespace
