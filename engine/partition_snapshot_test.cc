@@ -54,15 +54,6 @@ std::optional<OrderState> StoredOrder(StateStore* store, uint32_t partition, con
   return state;
 }
 
-size_t CountOutbox(StateStore* store, uint32_t partition) {
-  std::string lower;
-  std::string upper;
-  PartitionRange(partition, &lower, &upper);
-  size_t n = 0;
-  for (auto it = store->NewIterator(Table::kOutbox, lower, upper); it->Valid(); it->Next()) ++n;
-  return n;
-}
-
 uint32_t BusiestPartition(const std::map<uint32_t, std::set<std::string>>& by_partition) {
   uint32_t best = 0;
   size_t most = 0;
@@ -141,7 +132,7 @@ TEST(PartitionSnapshotTest, ImportedPartitionRecoversTheSameOrdersOutboxAndCheck
     EXPECT_EQ(c.partition, moved) << "only the moved partition has state on the target";
     ++moved_commands;
   }
-  EXPECT_EQ(moved_commands, CountOutbox(&source.store(), moved));
+  EXPECT_EQ(moved_commands, testing::OutboxCommandsOf(&source.store(), moved));
   EXPECT_GT(moved_commands, 0u);
 }
 

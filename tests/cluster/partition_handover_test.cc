@@ -50,22 +50,43 @@ void PollToEnd(PartitionFollower* follower, uint32_t partition) {
   } while (applied > 0);
 }
 
-TEST(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwnersStateOverJetStream) {
-  test::NatsCluster cluster(3);
-  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
-  auto conn = NatsConnection::Connect(cluster.ClientOptions());
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  const EngineOptions options = testing::TestEngineOptions();
-  JetStreamLogOptions lo;
-  lo.partitions = options.partitions;
-  lo.replicas = 3;
-  auto log = JetStreamLog::Open(conn->get(), lo);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  ASSERT_TRUE(cluster.WaitStreamCurrent(lo.stream, 3, 30000).ok());
-  JetStreamEventLog::Options eo;
-  eo.read_wait_ms = 100;
-  JetStreamEventLog event_log(log->get(), eo);
-  auto checkpoints = JetStreamCheckpointStore::Open(conn->get(), JetStreamCheckpointStoreOptions{});
+// Three nats-server processes, the partition log (R3) on them, one connection.
+class PartitionHandoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.status().ok()) << cluster_.status().ToString();
+    auto conn = NatsConnection::Connect(cluster_.ClientOptions());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_ = std::move(conn).value();
+    JetStreamLogOptions lo;
+    lo.partitions = options_.partitions;
+    lo.replicas = 3;
+    auto log = JetStreamLog::Open(conn_.get(), lo);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+    ASSERT_TRUE(cluster_.WaitStreamCurrent(lo.stream, 3, 30000).ok());
+  }
+
+  // The engine's view of the log for an owner of fencing epoch `epoch`.
+  std::unique_ptr<JetStreamEventLog> EventLogOfEpoch(uint64_t epoch) {
+    JetStreamEventLog::Options o;
+    o.epoch = epoch;
+    o.read_wait_ms = 100;
+    return std::make_unique<JetStreamEventLog>(log_.get(), o);
+  }
+
+  const EngineOptions options_ = testing::TestEngineOptions();
+  test::NatsCluster cluster_{3};
+  std::unique_ptr<NatsConnection> conn_;
+  std::unique_ptr<JetStreamLog> log_;
+  testing::TempDir dir_;
+};
+
+TEST_F(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwnersStateOverJetStream) {
+  const EngineOptions& options = options_;
+  auto event_log_owner = EventLogOfEpoch(1);
+  JetStreamEventLog& event_log = *event_log_owner;
+  auto checkpoints = JetStreamCheckpointStore::Open(conn_.get(), JetStreamCheckpointStoreOptions{});
   ASSERT_TRUE(checkpoints.ok()) << checkpoints.status().ToString();
 
   // The events of one partition, as front doors publish them (one record each).
@@ -84,14 +105,13 @@ TEST(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwn
   const size_t half = events.size() / 2;
   auto publish = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
-      auto ack = (*log)->PublishEvent(moved, events[i].first, events[i].second);
+      auto ack = log_->PublishEvent(moved, events[i].first, events[i].second);
       ASSERT_TRUE(ack.ok()) << ack.status().ToString();
     }
   };
   publish(0, half);
 
-  testing::TempDir dir;
-  auto old_store = OpenStore(dir.path() + "/old");
+  auto old_store = OpenStore(dir_.path() + "/old");
   CountingListener old_commands;
   PartitionFollower old_owner(options, old_store.get(), &event_log, /*log_generation=*/0, &old_commands);
   ASSERT_TRUE(old_owner.Adopt(moved, "").ok());
@@ -108,7 +128,7 @@ TEST(PartitionHandoverTest, NewOwnerAdoptsTheStoredCheckpointAndReachesTheOldOwn
   auto stored = (*checkpoints)->Get(moved);
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
   EXPECT_EQ(stored->covered_seq, info.checkpoint.offset);
-  auto new_store = OpenStore(dir.path() + "/new");
+  auto new_store = OpenStore(dir_.path() + "/new");
   CountingListener new_commands;
   PartitionFollower new_owner(options, new_store.get(), &event_log, 0, &new_commands);
   ASSERT_TRUE(new_owner.Adopt(moved, stored->blob).ok());
@@ -133,35 +153,12 @@ class KeepingListener final : public OutboxListener {
   std::vector<DurableCommand> kept;
 };
 
-size_t OutboxSize(StateStore* store, uint32_t partition) {
-  std::string lower;
-  std::string upper;
-  PartitionRange(partition, &lower, &upper);
-  size_t n = 0;
-  for (auto it = store->NewIterator(Table::kOutbox, lower, upper); it->Valid(); it->Next()) ++n;
-  return n;
-}
-
-TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwnerIsFencedOff) {
-  test::NatsCluster cluster(3);
-  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
-  auto conn = NatsConnection::Connect(cluster.ClientOptions());
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  const EngineOptions options = testing::TestEngineOptions();
-  JetStreamLogOptions lo;
-  lo.partitions = options.partitions;
-  lo.replicas = 3;
-  auto log = JetStreamLog::Open(conn->get(), lo);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  ASSERT_TRUE(cluster.WaitStreamCurrent(lo.stream, 3, 30000).ok());
-  JetStreamEventLog::Options old_epoch;
-  old_epoch.epoch = 1;
-  old_epoch.read_wait_ms = 100;
-  JetStreamEventLog old_log(log->get(), old_epoch);
-  JetStreamEventLog::Options new_epoch = old_epoch;
-  new_epoch.epoch = 2;
-  JetStreamEventLog new_log(log->get(), new_epoch);
-
+TEST_F(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwnerIsFencedOff) {
+  const EngineOptions& options = options_;
+  auto old_log_owner = EventLogOfEpoch(1);
+  auto new_log_owner = EventLogOfEpoch(2);
+  JetStreamEventLog& old_log = *old_log_owner;
+  JetStreamEventLog& new_log = *new_log_owner;
   const uint32_t partition = PartitionOf("O-FENCE-1", options.partitions);
   MilestoneBuilder builder;
   for (int i = 0; i < 6; ++i) {
@@ -175,11 +172,10 @@ TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwn
     record.Begin(kNowNs);
     const std::string event_id = "ev-" + order;
     record.AddEvent(partition, kNowNs, false, builder.Build(testing::Accepted(order, event_id, {{1, "SKU-A", 2, "EA", 100}})));
-    ASSERT_TRUE((*log)->PublishEvent(partition, event_id, record.Finish()).ok());
+    ASSERT_TRUE(log_->PublishEvent(partition, event_id, record.Finish()).ok());
   }
 
-  testing::TempDir dir;
-  auto old_store = OpenStore(dir.path() + "/old");
+  auto old_store = OpenStore(dir_.path() + "/old");
   KeepingListener dispatched;
   PartitionFollower old_owner(options, old_store.get(), &old_log, 0, &dispatched);
   auto old_stream = old_log.CreateStream(LogStreamId{0, partition});
@@ -207,7 +203,7 @@ TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwn
   }
   ASSERT_TRUE(old_owner.AppendOwnerInputs(partition, notes, kNowNs + 2).ok());
 
-  auto new_store = OpenStore(dir.path() + "/new");
+  auto new_store = OpenStore(dir_.path() + "/new");
   KeepingListener new_dispatched;
   PartitionFollower new_owner(options, new_store.get(), &new_log, 0, &new_dispatched);
   auto new_stream = new_log.CreateStream(LogStreamId{0, partition});
@@ -216,7 +212,7 @@ TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwn
   PollToEnd(&new_owner, partition);
   std::string ignored;
   ASSERT_TRUE(new_owner.Checkpoint(partition, &ignored).ok());
-  EXPECT_EQ(OutboxSize(new_store.get(), partition), 2u) << "the four answered commands are gone on the new owner";
+  EXPECT_EQ(testing::OutboxCommandsOf(new_store.get(), partition), 2u) << "the four answered commands are gone on the new owner";
 
   // The new owner logs an answer of its own; from then on the old owner's appends are
   // refused by the server.
@@ -235,7 +231,7 @@ TEST(PartitionHandoverTest, AnswersTheOldOwnerLoggedReachTheNewOwnerAndTheOldOwn
   EXPECT_FALSE(fenced.ok()) << "a stale owner's op must be refused";
   PollToEnd(&new_owner, partition);
   ASSERT_TRUE(new_owner.Checkpoint(partition, &ignored).ok());
-  EXPECT_EQ(OutboxSize(new_store.get(), partition), 1u) << "the fenced answer was not logged";
+  EXPECT_EQ(testing::OutboxCommandsOf(new_store.get(), partition), 1u) << "the fenced answer was not logged";
 }
 
 }  // namespace

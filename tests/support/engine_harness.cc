@@ -251,6 +251,15 @@ std::vector<GeneratedOrder> CrashTestOrders(uint64_t seed, size_t orders) {
   return out;
 }
 
+size_t OutboxCommandsOf(StateStore* store, uint32_t partition) {
+  std::string lower;
+  std::string upper;
+  PartitionRange(partition, &lower, &upper);
+  size_t n = 0;
+  for (auto it = store->NewIterator(Table::kOutbox, lower, upper); it->Valid(); it->Next()) ++n;
+  return n;
+}
+
 std::vector<EnvelopeSpec> CrashTestStream(uint64_t seed, size_t orders) {
   DisorderOptions d;
   d.seed = seed + 1;

@@ -108,6 +108,9 @@ class EngineHarness {
   std::unique_ptr<Engine> engine_;
 };
 
+// Commands in `store`'s outbox table for `partition` (read straight from the store).
+size_t OutboxCommandsOf(StateStore* store, uint32_t partition);
+
 // Envelope specs for one order's happy path, for brevity in tests.
 EnvelopeSpec Accepted(const std::string& order, const std::string& event_id, std::vector<LineSpec> lines);
 EnvelopeSpec Reserved(const std::string& order, const std::string& event_id, const std::string& reservation,
