@@ -11,6 +11,8 @@ namespace ordersync {
 namespace {
 
 using nlohmann::json;
+using etcd::Base64Decode;
+using etcd::Base64Encode;
 
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -94,6 +96,8 @@ std::vector<EtcdKeyValue> TxnRangeKvs(const json& j) {
 
 }  // namespace
 
+namespace etcd {
+
 std::string Base64Encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
@@ -147,6 +151,8 @@ bool Base64Decode(std::string_view text, std::string* out) {
   }
   return true;
 }
+
+}  // namespace etcd
 
 std::string PrefixRangeEnd(std::string_view prefix) {
   std::string end(prefix);

@@ -117,10 +117,14 @@ class EtcdClient {
   size_t current_endpoint_ = 0;  // GUARDED_BY(mu_): the last one that answered
 };
 
-// The gateway's base64 (standard alphabet, padded).
+namespace etcd {
+// The gateway's base64 (standard alphabet, padded). In its own namespace: the ERP
+// connectors have their own (adapters/erp/connectors/jwt.h), which this library does not
+// link.
 std::string Base64Encode(std::string_view bytes);
 // False on characters outside the alphabet or a bad length.
 bool Base64Decode(std::string_view text, std::string* out);
+}  // namespace etcd
 
 // The end of the key range holding every key with `prefix` (etcd's prefix range_end).
 std::string PrefixRangeEnd(std::string_view prefix);

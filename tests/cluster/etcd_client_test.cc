@@ -32,13 +32,13 @@ TEST(Base64Test, RoundTripsEveryByteAndRejectsGarbage) {
   for (int i = 0; i < 256; ++i) all.push_back(char(i));
   for (size_t n : {0, 1, 2, 3, 4, 255, 256}) {
     std::string out;
-    ASSERT_TRUE(Base64Decode(Base64Encode(all.substr(0, n)), &out));
+    ASSERT_TRUE(etcd::Base64Decode(etcd::Base64Encode(all.substr(0, n)), &out));
     EXPECT_EQ(out, all.substr(0, n));
   }
-  EXPECT_EQ(Base64Encode("a"), "YQ==");
+  EXPECT_EQ(etcd::Base64Encode("a"), "YQ==");
   std::string out;
-  EXPECT_FALSE(Base64Decode("YQ=", &out));
-  EXPECT_FALSE(Base64Decode("Y!==", &out));
+  EXPECT_FALSE(etcd::Base64Decode("YQ=", &out));
+  EXPECT_FALSE(etcd::Base64Decode("Y!==", &out));
   EXPECT_EQ(PrefixRangeEnd("/a/"), "/a0");
 }
 
