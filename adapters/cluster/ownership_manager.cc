@@ -81,7 +81,7 @@ Status OwnershipManager::Start() {
     slots_.assign(options_.partitions, Slot{});
     stopping_ = threads_stop_ = false;
   }
-  ORDERSYNC_RETURN_IF_ERROR(Register());
+  ORDERSYNC_RETURN_IF_ERROR(Register(/*wait_for_previous=*/true));
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
@@ -92,7 +92,23 @@ Status OwnershipManager::Start() {
   return Status::OK();
 }
 
-Status OwnershipManager::Register() {
+Status OwnershipManager::Register(bool wait_for_previous) {
+  const std::string member_key = keys_.Member(options_.cluster.node_id);
+  const Clock::time_point give_up =
+      Clock::now() + std::chrono::seconds(wait_for_previous ? options_.cluster.lease_ttl_s + 1 : 0);
+  while (true) {
+    if (Blocked("range")) return Unreachable("range");
+    Result<EtcdRangeResult> previous = client_.Get(member_key);
+    if (!previous.ok()) return previous.status();
+    if (previous->kvs.empty()) break;
+    if (Clock::now() >= give_up) {
+      return Status::InvalidArgument(
+          "cluster.node_id '" + options_.cluster.node_id + "' is registered by another live process (lease " +
+          std::to_string(previous->kvs[0].lease) + ": " + previous->kvs[0].value +
+          "); node ids must be unique in a cluster");
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
   if (Blocked("grant")) return Unreachable("lease grant");
   const Clock::time_point sent = Clock::now();
   Result<EtcdLease> lease = client_.GrantLease(options_.cluster.lease_ttl_s);
@@ -103,8 +119,18 @@ Status OwnershipManager::Register() {
   me.admin = options_.admin;
   me.started_at_ms = WallMs();
   me.lease = lease->id;
-  Status put = Blocked("register") ? Unreachable("register")
-                                   : client_.Put(keys_.Member(me.node_id), EncodeMemberInfo(me), lease->id).status();
+  Status put;
+  if (Blocked("register")) {
+    put = Unreachable("register");
+  } else {
+    Result<EtcdTxnResult> created = client_.PutIfAbsent(member_key, EncodeMemberInfo(me), lease->id);
+    put = created.status();
+    if (put.ok() && !created->succeeded && !(created->current.size() == 1 && created->current[0].lease == lease->id)) {
+      put = Status::InvalidArgument("cluster.node_id '" + me.node_id +
+                                    "' was registered by another process at the same moment; node ids must be "
+                                    "unique in a cluster");
+    }
+  }
   if (!put.ok()) {
     if (!Blocked("revoke")) client_.RevokeLease(lease->id).PermitUncheckedError();
     return put;
@@ -272,7 +298,7 @@ void OwnershipManager::Recover() {
     std::lock_guard<std::mutex> lock(mu_);
     abandoned_lease_ = 0;
   }
-  Status registered = Register();
+  Status registered = Register(/*wait_for_previous=*/false);
   if (!registered.ok()) {
     spdlog::warn("cluster: cannot register again: {}", registered.ToString());
   }
@@ -363,7 +389,7 @@ void OwnershipManager::ControlPass() {
   if (!listed) {  // our member key vanished (deleted by hand?) while the lease lives: put it back
     MemberInfo m{me, options_.ingress, options_.admin, WallMs(), lease};
     if (!Blocked("register")) {
-      client_.Put(keys_.Member(me), EncodeMemberInfo(m), lease).status().PermitUncheckedError();
+      client_.PutIfAbsent(keys_.Member(me), EncodeMemberInfo(m), lease).status().PermitUncheckedError();
     }
   }
 

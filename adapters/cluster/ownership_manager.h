@@ -105,8 +105,10 @@ class OwnershipManager {
   OwnershipManager(const OwnershipManager&) = delete;
   OwnershipManager& operator=(const OwnershipManager&) = delete;
 
-  // Registers the node and starts the threads. InvalidArgument for bad options,
-  // Unavailable (with etcd's or curl's text) when etcd cannot be reached; nothing runs then.
+  // Registers the node and starts the threads. InvalidArgument for bad options or a
+  // node_id another live process has registered (Start waits up to lease_ttl_s + 1 s for
+  // a previous run's registration to expire first); Unavailable (with etcd's or curl's
+  // text) when etcd cannot be reached. Nothing runs after an error.
   Status Start();
   // Graceful leave (see above). Idempotent.
   void Stop();
@@ -142,7 +144,10 @@ class OwnershipManager {
   };
 
   bool Blocked(std::string_view what) const;
-  Status Register();  // grant + put member; fills lease state
+  // Grants a lease and creates members/<node_id> on it (only if absent: node ids are
+  // unique). With `wait_for_previous`, first waits up to one TTL (+1 s) for a previous
+  // registration of this node id (a crashed run of this node) to expire.
+  Status Register(bool wait_for_previous);
   void KeepAliveLoop();
   void GuardLoop();
   void ControlLoop();

@@ -358,6 +358,22 @@ TEST_F(OwnershipTest, EtcdDownStopsEveryOwnerWithoutCrashing) {
   ExpectSafeHistory(history_.Events());
 }
 
+TEST_F(OwnershipTest, SecondProcessWithTheSameNodeIdIsRefused) {
+  auto a = StartNode("a");
+  ASSERT_TRUE(a->manager().GetSnapshot().registered);
+  History other;
+  Node twin("a", etcd_.client_url(), &other);
+  Status st = twin.manager().Start();  // waits one TTL for a previous run's key, then refuses
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find("registered by another live process"), std::string::npos) << st.ToString();
+  EXPECT_TRUE(other.Events().empty());
+  // The first one is untouched, and once it has left the id can be used again.
+  EXPECT_EQ(client_->Get(OwnershipKeys("test").Member("a"))->kvs.at(0).lease, a->manager().GetSnapshot().lease_id);
+  a->manager().Stop();
+  EXPECT_TRUE(twin.manager().Start().ok());
+  twin.manager().Stop();
+}
+
 TEST(OwnershipStartTest, UnreachableEtcdOrBadOptionsGiveAClearErrorAndNothingRuns) {
   History history;
   Node node("n1", "http://127.0.0.1:" + std::to_string(EtcdProcess::FreePort()), &history);
