@@ -143,7 +143,9 @@ class OwnershipManager {
     StopReason reason;
   };
 
+  // The failpoint "cluster.etcd_request" for request `what`, and the error it makes.
   bool Blocked(std::string_view what) const;
+  static Status Unreachable(std::string_view what);
   // Grants a lease and creates members/<node_id> on it (only if absent: node ids are
   // unique). With `wait_for_previous`, first waits up to one TTL (+1 s) for a previous
   // registration of this node id (a crashed run of this node) to expire.
