@@ -2,8 +2,10 @@
 // application which logical partitions it owns, with the fencing epoch of each
 // (docs/cluster.md "Ownership"). Keys and values: ownership_keys.h.
 //
-//  - Start() grants a lease (ClusterOptions::lease_ttl_s) and puts members/<node_id> on
-//    it; a keep-alive thread renews it every ttl/3.
+//  - Start() grants a lease (ClusterOptions::lease_ttl_s) and creates members/<node_id>
+//    on it (only if absent: a live twin with the same node id is refused); a keep-alive
+//    thread renews it every ttl/3 (ownership_lease.cc). The node also owns nothing
+//    until it sees itself in the member list.
 //  - A control thread polls the cluster prefix every poll_interval_ms (one range read:
 //    members, draining flags, owners), computes the rendezvous assignment over live,
 //    non-draining members (partition_assignment.h) and
@@ -34,7 +36,8 @@
 // Test hook: every etcd request the manager makes first hits the failpoint
 // "cluster.etcd_request" (engine/failpoint.h) with an EtcdRequestFailpoint*; a callback
 // that sets `fail` makes the request fail as if etcd were unreachable from this node
-// (a network partition of one node, keyed by node_id; `what` names the request).
+// (a network partition of one node, keyed by node_id; `what` names the request:
+// "keepalive", "grant", "register", "range", "acquire", "release", "revoke").
 //
 // Thread-safety: Start/Stop from one controlling thread. ConfirmStopped and Snapshot from
 // any thread, including from inside a listener callback. Listener callbacks are made from
