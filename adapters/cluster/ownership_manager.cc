@@ -288,7 +288,7 @@ void OwnershipManager::ControlPass() {
     Status released = Blocked("release") ? Unreachable("release") : ReleasePartition(&client_, keys_, p, value);
     if (!released.ok() && released.code() != Status::Code::kInvalidArgument) {
       spdlog::warn("cluster: release of partition {} failed, will retry: {}", p, released.ToString());
-      continue;
+      break;  // etcd trouble: the others would wait out the same timeout; next pass
     }
     if (!released.ok()) spdlog::warn("cluster: {}", released.ToString());
     std::lock_guard<std::mutex> lock(mu_);
@@ -366,6 +366,8 @@ void OwnershipManager::Stop() {
     if (Blocked("release")) break;
     Status released = ReleasePartition(&client_, keys_, p, value);
     if (!released.ok()) spdlog::warn("cluster: release of partition {} at shutdown: {}", p, released.ToString());
+    // Unreachable: do not wait out a timeout per partition; the keys go with the lease.
+    if (!released.ok() && released.code() != Status::Code::kInvalidArgument) break;
   }
   // Revoking deletes members/<node_id> and any owner key left: only when nothing runs.
   if (all_confirmed && lease != 0 && !Blocked("revoke")) {
