@@ -17,6 +17,7 @@
 //   ordersync [--config FILE] exceptions list|replay [--order O] [--class C] [--all] ...
 //   ordersync [--config FILE] master-data status|check FILE|reload [--json]
 //   ordersync [--config FILE] reconcile --target T --export F --from D --to D [--repair [--yes]] [--json]
+//   ordersync [--config FILE] cluster status [--json] | drain NODE | undrain NODE [--etcd URL]
 //
 // Exit codes: 0 success; 2 usage or configuration error; subcommands may add their own
 // (validate: 1 = a frame was rejected).
@@ -26,6 +27,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "adapters/cli/cluster_command.h"
 #include "adapters/cli/config_command.h"
 #include "adapters/cli/demo_command.h"
 #include "adapters/cli/dlq_command.h"
@@ -81,6 +83,7 @@ constexpr const char* kFooter =
     "  ordersync keygen server --dir /etc/ordersync   CURVE key pair for the ingress (or a producer)\n"
     "  ordersync quarantine list                      rejected frames: why, from whom, when\n"
     "  ordersync loadgen --seconds 30 --rate 20000    drive a running `serve` with simulated producers\n"
+    "  ordersync cluster status                       cluster members, partition owners and epochs (etcd)\n"
     "\n"
     "Exit status: 0 on success, 2 on a usage or configuration error; validate: 1 if a frame\n"
     "was rejected, 2 if a file could not be read.";
@@ -288,6 +291,8 @@ int Main(int argc, char** argv) {
   AddMasterDataSubcommand(app, &master_data_options);
   ReconcileCommandOptions reconcile_options;
   AddReconcileSubcommand(app, &reconcile_options);
+  ClusterCommandOptions cluster_options;
+  AddClusterSubcommand(app, &cluster_options);
 
   // Set after the subcommands are added: they would inherit it and repeat it in their --help.
   app.footer(kFooter);
@@ -351,6 +356,7 @@ int Main(int argc, char** argv) {
   if (!master_data_options.action.empty()) {
     return RunMasterDataCommand(effective, master_data_options, std::cout, std::cerr);
   }
+  if (!cluster_options.action.empty()) return RunClusterCommand(effective, cluster_options, std::cout, std::cerr);
   if (reconcile_options.chosen) return RunReconcileCommand(effective, reconcile_options, std::cout, std::cerr);
   if (*demo) {
     demo_options.config_path = config_path;

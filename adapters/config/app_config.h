@@ -13,6 +13,7 @@
 #include <string>
 
 #include "adapters/admin/admin_options.h"
+#include "adapters/cluster/cluster_options.h"
 #include "adapters/console/console_options.h"
 #include "adapters/edi/edi_options.h"
 #include "adapters/erp/erp_options.h"
@@ -72,6 +73,8 @@ struct AppConfig {
   MasterDataOptions master_data;
   // [reconcile] (the margin `ordersync reconcile` uses)
   ReconcileOptions reconcile;
+  // [cluster]: etcd endpoints, cluster name, node id, ownership lease timing
+  ClusterOptions cluster;
 };
 
 }  // namespace ordersync

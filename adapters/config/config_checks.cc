@@ -88,6 +88,44 @@ Status ValidateMasterDataChecks(const AppConfig& c, const std::string& in) {
   return Status::OK();
 }
 
+// [cluster]: names usable in etcd keys, endpoints that are URLs, and lease timing in
+// which keep-alives can work (docs/cluster.md "Safety margin").
+Status ValidateCluster(const ClusterOptions& c, const std::string& in) {
+  auto valid_name = [](const std::string& s) {
+    if (s.empty() || s.size() > 128) return false;
+    for (char ch : s) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')) return false;
+    }
+    return true;
+  };
+  if (!valid_name(c.name)) {
+    return Status::InvalidArgument("cluster.name: '" + c.name +
+                                   "' may use only letters, digits, '-', '_' and '.' (1..128)" + in);
+  }
+  if (!c.node_id.empty() && !valid_name(c.node_id)) {
+    return Status::InvalidArgument("cluster.node_id: '" + c.node_id +
+                                   "' may use only letters, digits, '-', '_' and '.' (1..128)" + in);
+  }
+  for (const std::string& e : c.etcd_endpoints) {
+    if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("cluster.etcd_endpoints: '" + e +
+                                     "' is not an etcd client URL (http://host:port)" + in);
+    }
+  }
+  const uint64_t ttl_ms = uint64_t{c.lease_ttl_s} * 1000;
+  if (uint64_t{c.safety_margin_ms} * 2 > ttl_ms) {
+    return Status::InvalidArgument("cluster.safety_margin_ms: " + std::to_string(c.safety_margin_ms) +
+                                   " is more than half of lease_ttl_s (" + std::to_string(ttl_ms) +
+                                   " ms); the node would stop its partitions before its first keep-alive" + in);
+  }
+  if (uint64_t{c.request_timeout_ms} * 3 > ttl_ms) {
+    return Status::InvalidArgument("cluster.request_timeout_ms: " + std::to_string(c.request_timeout_ms) +
+                                   " is more than a third of lease_ttl_s; one slow keep-alive would use up the "
+                                   "time between two" + in);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
@@ -128,6 +166,7 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
     }
   }
   ORDERSYNC_RETURN_IF_ERROR(ValidateMasterDataChecks(c, in));
+  ORDERSYNC_RETURN_IF_ERROR(ValidateCluster(c.cluster, in));
   const RoutingOptions& r = c.engine.routing;
   if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
     return undefined("routing.default_target", r.default_target);

@@ -257,6 +257,17 @@ void VisitReconcile(V& v, ReconcileOptions& o) {
 }
 
 template <typename V>
+void VisitCluster(V& v, ClusterOptions& o) {
+  v.StringList("etcd_endpoints", o.etcd_endpoints, /*non_empty=*/true);
+  v.String("name", o.name, StringRule::kNonEmpty);
+  v.String("node_id", o.node_id);
+  v.Integer("lease_ttl_s", o.lease_ttl_s, 2, 600);
+  v.Integer("safety_margin_ms", o.safety_margin_ms, 100, 300 * 1000);
+  v.Integer("request_timeout_ms", o.request_timeout_ms, 50, 60 * 1000);
+  v.Integer("poll_interval_ms", o.poll_interval_ms, 50, 60 * 1000);
+}
+
+template <typename V>
 void VisitRateLimits(V& v, RateLimitOptions& o) {
   v.Integer("global_events_per_s", o.global_events_per_s, 0, kMaxUint32);
   v.Integer("global_burst", o.global_burst, 0, kMaxUint32);
@@ -347,6 +358,7 @@ void VisitAppConfig(V& v, AppConfig& c) {
   v.Table("edi", [&](V& t) { VisitEdi(t, c.edi); });
   v.Table("master_data", [&](V& t) { VisitMasterData(t, c.master_data, c.engine.master_data); });
   v.Table("reconcile", [&](V& t) { VisitReconcile(t, c.reconcile); });
+  v.Table("cluster", [&](V& t) { VisitCluster(t, c.cluster); });
 }
 
 // Replaces config->erp.targets with one default target per [erp.targets.<name>] table of

@@ -113,6 +113,13 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(m.price_tolerance_bp, n.price_tolerance_bp);
   EXPECT_EQ(m.credit_hold_timeout_s, n.credit_hold_timeout_s);
   EXPECT_EQ(a.reconcile.margin_s, b.reconcile.margin_s);
+  EXPECT_EQ(a.cluster.etcd_endpoints, b.cluster.etcd_endpoints);
+  EXPECT_EQ(a.cluster.name, b.cluster.name);
+  EXPECT_EQ(a.cluster.node_id, b.cluster.node_id);
+  EXPECT_EQ(a.cluster.lease_ttl_s, b.cluster.lease_ttl_s);
+  EXPECT_EQ(a.cluster.safety_margin_ms, b.cluster.safety_margin_ms);
+  EXPECT_EQ(a.cluster.request_timeout_ms, b.cluster.request_timeout_ms);
+  EXPECT_EQ(a.cluster.poll_interval_ms, b.cluster.poll_interval_ms);
   EXPECT_EQ(a.erp.read_ahead_per_partition, b.erp.read_ahead_per_partition);
   ASSERT_EQ(a.erp.targets.size(), b.erp.targets.size());
   for (size_t i = 0; i < a.erp.targets.size(); ++i) {
@@ -327,6 +334,13 @@ AppConfig EveryFieldChanged() {
   c.engine.master_data.price_tolerance_bp = 50;
   c.engine.master_data.credit_hold_timeout_s = 3600;
   c.reconcile.margin_s = 60;
+  c.cluster.etcd_endpoints = {"http://10.0.0.1:2379", "http://10.0.0.2:2379", "http://10.0.0.3:2379"};
+  c.cluster.name = "site-east";
+  c.cluster.node_id = "node-1";
+  c.cluster.lease_ttl_s = 9;
+  c.cluster.safety_margin_ms = 2000;
+  c.cluster.request_timeout_ms = 800;
+  c.cluster.poll_interval_ms = 250;
   return c;
 }
 
@@ -688,6 +702,31 @@ TEST(ConfigLoaderTest, ReconcileMarginOnly) {
   Result<AppConfig> ok = LoadConfigString("[reconcile]\nmargin_s = 120\n", "t");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->reconcile.margin_s, 120u);
+}
+
+TEST(ConfigLoaderTest, ClusterSectionIsReadAndChecked) {
+  Result<AppConfig> ok = LoadConfigString(
+      "[cluster]\netcd_endpoints = [\"http://a:2379\", \"http://b:2379\"]\nname = \"east\"\n"
+      "node_id = \"n1\"\nlease_ttl_s = 10\nsafety_margin_ms = 2500\n",
+      "test.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->cluster.etcd_endpoints, (std::vector<std::string>{"http://a:2379", "http://b:2379"}));
+  EXPECT_EQ(ok->cluster.node_id, "n1");
+  EXPECT_EQ(ok->cluster.lease_ttl_s, 10u);
+  EXPECT_EQ(ok->cluster.poll_interval_ms, ClusterOptions{}.poll_interval_ms);
+  EXPECT_THAT(LoadError("[cluster]\netcd_endpoints = []\n"),
+              HasSubstr("cluster.etcd_endpoints: expected a non-empty array of non-empty strings"));
+  EXPECT_THAT(LoadError("[cluster]\netcd_endpoints = \"http://a:2379\"\n"),
+              HasSubstr("cluster.etcd_endpoints: expected a non-empty array"));
+  EXPECT_THAT(LoadError("[cluster]\netcd_endpoints = [\"a:2379\"]\n"),
+              HasSubstr("cluster.etcd_endpoints: 'a:2379' is not an etcd client URL"));
+  EXPECT_THAT(LoadError("[cluster]\nnode_id = \"a/b\"\n"), HasSubstr("cluster.node_id: 'a/b' may use only"));
+  EXPECT_THAT(LoadError("[cluster]\nname = \"\"\n"), HasSubstr("cluster.name: expected a non-empty string"));
+  EXPECT_THAT(LoadError("[cluster]\nlease_ttl_s = 1\n"), HasSubstr("cluster.lease_ttl_s: expected an integer in 2..600"));
+  EXPECT_THAT(LoadError("[cluster]\nlease_ttl_s = 4\nsafety_margin_ms = 2500\n"),
+              HasSubstr("cluster.safety_margin_ms: 2500 is more than half of lease_ttl_s"));
+  EXPECT_THAT(LoadError("[cluster]\nlease_ttl_s = 3\nsafety_margin_ms = 500\nrequest_timeout_ms = 1500\n"),
+              HasSubstr("cluster.request_timeout_ms: 1500 is more than a third of lease_ttl_s"));
 }
 
 }  // namespace

@@ -131,6 +131,28 @@ void TableReader::StringMap(std::string_view key, std::vector<std::pair<std::str
   for (auto& item : items) field.push_back(std::move(item.second));
 }
 
+void TableReader::StringList(std::string_view key, std::vector<std::string>& field, bool non_empty) {
+  const toml::node* node = Take(key);
+  if (node == nullptr) return;
+  const std::string expected = non_empty ? "a non-empty array of non-empty strings, e.g. [\"a\", \"b\"]"
+                                         : "an array of strings, e.g. [\"a\", \"b\"]";
+  const toml::array* array = node->as_array();
+  if (array == nullptr || (non_empty && array->empty())) {
+    Fail(key, expected, *node);
+    return;
+  }
+  std::vector<std::string> out;
+  for (const toml::node& item : *array) {
+    const toml::value<std::string>* s = item.as_string();
+    if (s == nullptr || (non_empty && s->get().empty())) {
+      Fail(key, expected, item);
+      return;
+    }
+    out.push_back(s->get());
+  }
+  field = std::move(out);
+}
+
 void TableReader::Bool(std::string_view key, bool& field) {
   const toml::node* node = Take(key);
   if (node == nullptr) return;

@@ -68,6 +68,10 @@ class TableReader {
   // A boolean key (true / false).
   void Bool(std::string_view key, bool& field);
 
+  // An array of strings (`key = ["a", "b"]`); replaces `field` when present. With
+  // `non_empty`, an empty array or an empty string in it is an error.
+  void StringList(std::string_view key, std::vector<std::string>& field, bool non_empty = false);
+
   // A table of string values (`key = { A = "x", B = "y" }` or a [path.key] table),
   // read in file order into (name, value) pairs; replaces `field` when present.
   void StringMap(std::string_view key, std::vector<std::pair<std::string, std::string>>& field);

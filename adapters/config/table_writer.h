@@ -44,6 +44,12 @@ class TableWriter {
 
   void Bool(std::string_view key, bool& field) { AddLine(key, field ? "true" : "false"); }
 
+  void StringList(std::string_view key, std::vector<std::string>& field, bool /*non_empty*/ = false) {
+    std::string v = "[";
+    for (size_t i = 0; i < field.size(); ++i) v += (i == 0 ? "" : ", ") + Quote(field[i]);
+    AddLine(key, v + "]");
+  }
+
   void StringMap(std::string_view key, std::vector<std::pair<std::string, std::string>>& field) {
     std::string v = "{";
     for (size_t i = 0; i < field.size(); ++i) {

@@ -1,0 +1,42 @@
+// `ordersync cluster`: partition ownership of a cluster, read from and written to etcd
+// ([cluster] etcd_endpoints and name; docs/cluster.md).
+//
+//   ordersync cluster status [--json] [--etcd URL]...
+//       members (lease, draining flag, partitions owned), every partition's owner and
+//       fencing epoch next to the member the assignment gives it, and the partitions
+//       that are unowned or moving
+//   ordersync cluster drain NODE [--etcd URL]...
+//       puts draining/NODE: the node stays a member but is left out of the assignment,
+//       so every node stops and releases what moves and the others take it over
+//   ordersync cluster undrain NODE [--etcd URL]...
+//       deletes draining/NODE
+//
+// Exit codes: 0 fine (status: also when partitions are unowned; the JSON and the text
+// say so), 1 etcd error (unreachable: the endpoints tried and why), 2 usage.
+//
+// Thread-safety: the command runs on the main thread.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "adapters/config/app_config.h"
+
+namespace ordersync {
+
+struct ClusterCommandOptions {
+  std::string action;  // status | drain | undrain
+  std::string node;    // drain, undrain
+  bool json = false;
+  std::vector<std::string> etcd;  // overrides [cluster] etcd_endpoints
+};
+
+CLI::App* AddClusterSubcommand(CLI::App& app, ClusterCommandOptions* options);
+
+int RunClusterCommand(const AppConfig& config, const ClusterCommandOptions& options, std::ostream& out,
+                      std::ostream& err);
+
+}  // namespace ordersync

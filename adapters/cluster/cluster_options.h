@@ -1,0 +1,45 @@
+// ClusterOptions: [cluster] — where the etcd cluster is, which ordersync cluster and node
+// this process is, and the ownership lease timing (docs/cluster.md "Ownership").
+// Read by `ordersync cluster ...` and by the ownership manager (ownership_manager.h).
+// Not reloadable: a node changes identity or lease timing only by restarting.
+//
+// Thread-safety: plain values; copy freely, share read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ordersync {
+
+struct ClusterOptions {
+  // etcd client URLs (http://host:port), tried in order; a request that cannot reach one
+  // (connection refused, timeout, "no leader") goes to the next. List every member of the
+  // etcd cluster. Default: ["http://127.0.0.1:2379"].
+  std::vector<std::string> etcd_endpoints = {"http://127.0.0.1:2379"};
+  // Names this ordersync cluster: every key lives under /ordersync/<name>/, so several
+  // clusters can share one etcd. Letters, digits, '-', '_'. Default: "default".
+  std::string name = "default";
+  // This node's identity in the cluster (members/<node_id>, owners/<p> values). Must be
+  // unique among running nodes and stable across restarts. Letters, digits, '-', '_', '.'.
+  // Required to join a cluster; `cluster status/drain` do not need it. Default: "".
+  std::string node_id;
+  // TTL of the node's etcd lease: how long after its last renewal a silent node's
+  // partitions stay owned. Shorter = faster failover, more keep-alive traffic and more
+  // risk of a GC pause or slow disk dropping ownership. Keep-alives go every ttl/3.
+  // Range 2..600 (etcd grants at least ~2 s). Default: 6.
+  uint32_t lease_ttl_s = 6;
+  // The node stops all its partitions this long before its lease could expire at the
+  // server (last successful keep-alive's send time + TTL - margin). Covers the guard
+  // thread's wake-up delay and the rate difference of the two clocks over one TTL; it
+  // must leave the keep-alives time to work: at most ttl*1000/2. Default: 1500.
+  uint32_t safety_margin_ms = 1500;
+  // Per-request timeout for etcd calls, per endpoint tried. Default: 1000.
+  uint32_t request_timeout_ms = 1000;
+  // How often the node re-reads membership, draining flags and owners (one range read
+  // of the cluster prefix). Shorter = faster reaction to joins, leaves and drains.
+  // Range 50..60000. Default: 500.
+  uint32_t poll_interval_ms = 500;
+};
+
+}  // namespace ordersync
