@@ -113,6 +113,14 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(m.price_tolerance_bp, n.price_tolerance_bp);
   EXPECT_EQ(m.credit_hold_timeout_s, n.credit_hold_timeout_s);
   EXPECT_EQ(a.reconcile.margin_s, b.reconcile.margin_s);
+  ASSERT_EQ(a.reconcile.schedules.size(), b.reconcile.schedules.size());
+  for (size_t i = 0; i < a.reconcile.schedules.size(); ++i) {
+    const ReconcileScheduleOptions& r = a.reconcile.schedules[i];
+    const ReconcileScheduleOptions& q = b.reconcile.schedules[i];
+    SCOPED_TRACE("reconcile.schedule." + r.target);
+    EXPECT_EQ(std::tie(r.target, r.interval_s, r.lookback_s, r.settle_s, r.source, r.export_path),
+              std::tie(q.target, q.interval_s, q.lookback_s, q.settle_s, q.source, q.export_path));
+  }
   EXPECT_EQ(a.erp.read_ahead_per_partition, b.erp.read_ahead_per_partition);
   ASSERT_EQ(a.erp.targets.size(), b.erp.targets.size());
   for (size_t i = 0; i < a.erp.targets.size(); ++i) {
@@ -327,6 +335,10 @@ AppConfig EveryFieldChanged() {
   c.engine.master_data.price_tolerance_bp = 50;
   c.engine.master_data.credit_hold_timeout_s = 3600;
   c.reconcile.margin_s = 60;
+  // Scheduled reconciles (reconcile_schedule_config_test.cc): one per source, in the
+  // order the targets are listed, which the dump keeps.
+  c.reconcile.schedules = {{"billing-eu", 600, 7200, 60, "export", "/srv/erp/billing \"eu\".csv"},
+                           {"erp", 86400, 30 * 86400, 0, "api", ""}};
   return c;
 }
 
@@ -680,14 +692,6 @@ TEST(ConfigLoaderTest, MasterDataCheckNeedsItsFile) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_TRUE(ok->engine.master_data.uom);
   EXPECT_FALSE(ok->engine.master_data.price);
-}
-
-TEST(ConfigLoaderTest, ReconcileMarginOnly) {
-  // Scheduled reconciles are not implemented: [[reconcile.schedules]] is refused as unknown.
-  EXPECT_NE(LoadError("[[reconcile.schedules]]\ntarget = \"erp\"\n").find("schedules"), std::string::npos);
-  Result<AppConfig> ok = LoadConfigString("[reconcile]\nmargin_s = 120\n", "t");
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_EQ(ok->reconcile.margin_s, 120u);
 }
 
 }  // namespace
