@@ -1,6 +1,6 @@
 #!/bin/sh
 # CliTest.ServeScheduledReconcile: the real `ordersync serve` with
-# [reconcile.schedule.erp] (every second, source = "export"). `ordersync config` prints
+# [reconcile.schedule.erp] (every second, source = "export"). `ordersync config show` prints
 # the schedule; the metrics endpoint shows a run that found a document unknown to
 # ordersync (differences gauge, runs_total{result="differences"}), then a clean run on an
 # empty export (last-clean timestamp set, differences 0), then failed runs once the file
@@ -39,7 +39,7 @@ lookback_s = 3600
 settle_s = 0
 export_path = "$tmp/export.csv"
 TOML
-"$bin" --config "$tmp/ordersync.toml" config >"$tmp/config.txt" || fail "config: $(cat "$tmp/config.txt")"
+"$bin" --config "$tmp/ordersync.toml" config show >"$tmp/config.txt" || fail "config: $(cat "$tmp/config.txt")"
 grep -q '^\[reconcile.schedule.erp\]$' "$tmp/config.txt" || fail "config does not print the schedule"
 grep -q '^interval_s = 1$' "$tmp/config.txt" || fail "config: interval_s"
 
