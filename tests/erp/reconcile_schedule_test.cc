@@ -3,8 +3,9 @@
 // export file is scripted with one difference of each class and the scheduler's own
 // thread finds them (gauges per class, runs_total{result="differences"}); a clean export
 // gives a clean run (last-clean timestamp set, differences 0 apart from pending); a
-// missing export file is a failed run with the reason; an "api" schedule fails with
-// "api source not built into this binary". The families pass `promtool check metrics`.
+// missing export file is a failed run with the reason; acknowledgements younger than
+// settle_s are not expected in the ERP yet; an "api" schedule fails with "api source not
+// built into this binary". The families pass `promtool check metrics`.
 #include <filesystem>
 #include <fstream>
 
@@ -146,6 +147,37 @@ TEST(ReconcileScheduleTest, ScheduledRunsPublishDifferencesThenACleanRunThenAFai
   std::string out;
   EXPECT_EQ(RunCommand(std::string(PROMTOOL) + " check metrics < " + path, &out), 0) << out;
   EXPECT_EQ(out, "") << out;
+}
+
+TEST(ReconcileScheduleTest, AcknowledgementsInsideSettleAreNotExpectedInTheErpYet) {
+  ErpSimOptions sim;
+  sim.endpoint = "tcp://127.0.0.1:*";
+  FanOut f(sim, FastTarget(""));
+  f.SendAll(Lifecycle("SO-1"));
+  ASSERT_TRUE(FanOut::WaitFor([&] { return f.sim().Summary().postings == 4; }));
+  f.WaitUntilDrained();
+  // The ERP's export lags: none of the four documents is in it yet.
+  const std::string export_path = f.data_dir() + "/../erp-export.csv";
+  ASSERT_TRUE(WriteErpExportFile({}, export_path).ok());
+  ReconcileScheduleOptions settled;
+  settled.target = "erp";
+  settled.lookback_s = 3600;
+  settled.settle_s = 600;  // the acknowledgements are younger: outside the window
+  settled.export_path = export_path;
+  ReconcileScheduleOptions at_once = settled;
+  at_once.settle_s = 0;
+  for (const auto& [o, want] : {std::pair{settled, ScheduledRunResult::kClean},
+                                std::pair{at_once, ScheduledRunResult::kDifferences}}) {
+    SCOPED_TRACE("settle_s = " + std::to_string(o.settle_s));
+    ReconcileScheduler scheduler(&f.store(), [&] { return f.engine().Checkpoint(); }, /*margin_s=*/0,
+                                 {{o, MakeScheduledSourceFactory(o)}});
+    Result<ScheduledRunResult> r = scheduler.RunNow("erp");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(*r, want);
+    const ScheduledReconcileStatus st = scheduler.Snapshot().at(0);
+    EXPECT_EQ(st.acknowledged, o.settle_s == 0 ? 4u : 0u);
+    EXPECT_EQ(st.differences[static_cast<size_t>(DifferenceClass::kMissingInErp)], o.settle_s == 0 ? 4u : 0u);
+  }
 }
 
 TEST(ReconcileScheduleTest, AnApiScheduleWithoutItsSourceFailsAndIsCounted) {
