@@ -81,6 +81,7 @@ TEST(ReconcileScheduleConfigTest, WrongSchedulesAreRefusedWithTheKeyAndWhy) {
               HasSubstr("reconcile.schedule.erp.source: expected one of \"export\", \"api\""));
   EXPECT_THAT(LoadError(t + "[reconcile.schedule.erp]\nexport_path = \"x.csv\"\nintervall_s = 60\n"),
               HasSubstr("unknown key 'reconcile.schedule.erp.intervall_s'"));
+  EXPECT_THAT(LoadError(t + "[reconcile.schedule]\nerp = 5\n"), HasSubstr("reconcile.schedule.erp"));
   // The old spelling, never implemented, stays an unknown key.
   EXPECT_THAT(LoadError("[[reconcile.schedules]]\ntarget = \"erp\"\n"), HasSubstr("schedules"));
 }
