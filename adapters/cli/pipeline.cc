@@ -132,6 +132,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     RegisterQuarantineAdminCommands(admin, p->store_.get());
     RegisterMasterDataAdminCommands(admin, p->master_data_.get(), config.engine.master_data);
     RegisterReconcileAdminCommand(admin, p->store_.get(), p->engine_.get());
+    if (p->reconcile_ != nullptr) RegisterReconcileScheduleAdminCommand(admin, p->reconcile_.get());
   }
   if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());

@@ -33,6 +33,47 @@ std::string_view ScheduledRunResultName(ScheduledRunResult r) {
   return "failed";
 }
 
+nlohmann::json ScheduledReconcileStatusJson(const std::vector<ScheduledReconcileStatus>& all) {
+  nlohmann::json schedules = nlohmann::json::array();
+  const auto time_or_null = [](int64_t ns) { return ns == 0 ? nlohmann::json() : nlohmann::json(FormatTimestampNs(ns)); };
+  for (const ScheduledReconcileStatus& s : all) {
+    nlohmann::json differences;
+    if (s.has_comparison) {
+      for (DifferenceClass c : kDifferenceClasses) {
+        differences[std::string(DifferenceClassName(c))] = s.differences[static_cast<size_t>(c)];
+      }
+    }
+    nlohmann::json runs;
+    for (ScheduledRunResult r : kScheduledRunResults) {
+      runs[std::string(ScheduledRunResultName(r))] = s.runs[static_cast<size_t>(r)];
+    }
+    schedules.push_back({{"target", s.target},
+                         {"interval_s", s.interval_s},
+                         {"source", s.last_source},
+                         {"started_at", time_or_null(s.started_at_ns)},
+                         {"last_run_at", time_or_null(s.last_run_at_ns)},
+                         {"last_result", s.has_run ? nlohmann::json(ScheduledRunResultName(s.last_result))
+                                                   : nlohmann::json()},
+                         {"last_error", s.last_error},
+                         {"last_clean_at", time_or_null(s.last_clean_at_ns)},
+                         {"last_duration_s", Seconds(s.last_duration_ns)},
+                         {"acknowledged", s.acknowledged},
+                         {"matched", s.matched},
+                         {"differences", differences},
+                         {"runs", runs},
+                         {"consecutive_failures", s.consecutive_failures}});
+  }
+  return {{"schedules", schedules}};
+}
+
+void RegisterReconcileScheduleAdminCommand(AdminServer* admin, ReconcileScheduler* scheduler) {
+  admin->Register("reconcile.schedule",
+                  {"the scheduled reconciles: last run, result, differences per class, why the last one failed",
+                   false, [scheduler](const nlohmann::json&) -> Result<nlohmann::json> {
+                     return ScheduledReconcileStatusJson(scheduler->Snapshot());
+                   }});
+}
+
 ErpDocumentSourceFactory MakeScheduledSourceFactory(const ReconcileScheduleOptions& options,
                                                     ErpDocumentSourceFactory api) {
   if (options.source == kReconcileSourceApi) {
@@ -146,7 +187,7 @@ ScheduledRunResult ReconcileScheduler::RunLocked(size_t i) {
     ++st.runs[static_cast<size_t>(result)];
     if (!source_name.empty()) st.last_source = source_name;
     if (result == ScheduledRunResult::kFailed) {
-      st.last_error = failed.ToString();
+      st.last_error = failed.message();
       ++st.consecutive_failures;
     } else {
       st.last_error.clear();
@@ -159,7 +200,7 @@ ScheduledRunResult ReconcileScheduler::RunLocked(size_t i) {
     }
   }
   if (result == ScheduledRunResult::kFailed) {
-    spdlog::warn("scheduled reconcile of {} ({}) failed: {}", o.target, period, failed.ToString());
+    spdlog::warn("scheduled reconcile of {} ({}) failed: {}", o.target, period, failed.message());
   } else {
     const ReconcileReport& r = run->report;
     const auto n = [&r](DifferenceClass c) { return r.count(c); };

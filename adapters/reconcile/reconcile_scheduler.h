@@ -22,6 +22,8 @@
 //   ordersync_reconcile_interval_seconds{target}
 //   ordersync_reconcile_schedule_start_timestamp_seconds{target}
 // The differences of a failed run are unknown, so the gauges keep the last comparison's.
+// The admin command "reconcile.schedule" shows the same state with the last failure's
+// reason (RegisterReconcileScheduleAdminCommand).
 //
 //   ReconcileScheduler::Schedule s{options, [path] { return MakeExportSource(path); }};
 //   ReconcileScheduler scheduler(store, [engine] { return engine->Checkpoint(); }, 900, {s});
@@ -44,7 +46,10 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <prometheus/collectable.h>
+
+#include "adapters/admin/admin_server.h"
 
 #include "adapters/reconcile/reconcile_options.h"
 #include "adapters/reconcile/reconcile_service.h"
@@ -131,6 +136,15 @@ class ReconcileScheduler {
   bool stop_ = false;  // GUARDED_BY(thread_mu_)
   std::thread thread_;
 };
+
+// The schedules' state as JSON, what the read-only admin command "reconcile.schedule"
+// answers: {"schedules": [{"target", "interval_s", "source", "started_at", "last_run_at",
+// "last_result" (clean | differences | failed | null before the first run),
+// "last_error", "last_clean_at" (RFC 3339, null when none), "last_duration_s",
+// "acknowledged", "matched", "differences": {class: n} (null before a comparison),
+// "runs": {"clean", "differences", "failed"}, "consecutive_failures"}]}.
+nlohmann::json ScheduledReconcileStatusJson(const std::vector<ScheduledReconcileStatus>& all);
+void RegisterReconcileScheduleAdminCommand(AdminServer* admin, ReconcileScheduler* scheduler);
 
 // The source a schedule's options name: an ExportFileSource on export_path for "export";
 // for "api", `api` (the target's HTTP API source) when given, else a factory whose runs

@@ -141,6 +141,20 @@ TEST(ReconcileScheduleTest, ScheduledRunsPublishDifferencesThenACleanRunThenAFai
   EXPECT_GT(s.Sum("ordersync_reconcile_last_clean_run_timestamp_seconds"), 1.7e9) << "kept from the clean run";
   EXPECT_EQ(diff("missing_in_erp"), 0) << "the last comparison's counts stay";
 
+  // The admin command shows the same, with the reason.
+  auto admin = AdminServer::Create(AdminOptions{"ipc://" + f.data_dir() + "/../admin.sock", ""});
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  RegisterReconcileScheduleAdminCommand(admin->get(), &scheduler);
+  const nlohmann::json answer = (*admin)->Handle({{"command", "reconcile.schedule"}});
+  ASSERT_EQ(answer["ok"], true) << answer.dump(2);
+  const nlohmann::json& erp = answer["result"]["schedules"][0];
+  EXPECT_EQ(erp["target"], "erp");
+  EXPECT_EQ(erp["last_result"], "failed") << erp.dump(2);
+  EXPECT_NE(erp["last_error"].get<std::string>().find("cannot open ERP export"), std::string::npos) << erp.dump(2);
+  EXPECT_TRUE(erp["last_clean_at"].is_string()) << erp.dump(2);
+  EXPECT_EQ(erp["differences"]["mismatch"], 0) << erp.dump(2);
+  EXPECT_GE(erp["runs"]["differences"].get<int>(), 1) << erp.dump(2);
+
   // The families as scraped pass promtool.
   const std::string path = ::testing::TempDir() + "/ordersync_reconcile_schedule.txt";
   std::ofstream(path) << Exposition(scheduler);

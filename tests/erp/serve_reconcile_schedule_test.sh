@@ -4,7 +4,8 @@
 # the schedule; the metrics endpoint shows a run that found a document unknown to
 # ordersync (differences gauge, runs_total{result="differences"}), then a clean run on an
 # empty export (last-clean timestamp set, differences 0), then failed runs once the file
-# is gone (counted, the reason in the log); `promtool check metrics` accepts the scrape.
+# is gone (counted, the reason in the log and in the admin command "reconcile.schedule");
+# `promtool check metrics` accepts the scrape.
 # Usage: serve_reconcile_schedule_test.sh path/to/ordersync path/to/promtool
 set -eu
 bin=$1
@@ -86,6 +87,25 @@ grep -Eq '^ordersync_reconcile_runs_total\{target="erp",result="failed"\} [2-9]'
   fail "failed runs: $(grep runs_total "$tmp/metrics.txt")"
 grep -q "scheduled reconcile of erp .* failed: .*cannot open ERP export $tmp/export.csv" "$tmp/serve.log" ||
   fail "no reason in the log"
+# The admin command "reconcile.schedule" (read-only) shows the state and the reason.
+/usr/bin/python3 - "ipc://$tmp/admin.sock" >"$tmp/schedule.json" <<'PY' || fail "admin reconcile.schedule"
+import json, sys, zmq
+s = zmq.Context().socket(zmq.REQ)
+s.setsockopt(zmq.RCVTIMEO, 5000)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+s.send_string(json.dumps({"command": "reconcile.schedule"}))
+print(s.recv_string())
+PY
+/usr/bin/python3 - "$tmp/schedule.json" "$tmp/export.csv" <<'PY' || fail "reconcile.schedule: $(cat "$tmp/schedule.json")"
+import json, sys
+answer = json.load(open(sys.argv[1]))
+assert answer["ok"], answer
+erp = answer["result"]["schedules"][0]
+assert erp["target"] == "erp" and erp["last_result"] == "failed", erp
+assert "cannot open ERP export " + sys.argv[2] in erp["last_error"], erp
+assert erp["runs"]["clean"] >= 1 and erp["runs"]["differences"] >= 1 and erp["last_clean_at"], erp
+PY
 
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve exited $?"
