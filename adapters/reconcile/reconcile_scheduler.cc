@@ -35,7 +35,9 @@ std::string_view ScheduledRunResultName(ScheduledRunResult r) {
 
 nlohmann::json ScheduledReconcileStatusJson(const std::vector<ScheduledReconcileStatus>& all) {
   nlohmann::json schedules = nlohmann::json::array();
-  const auto time_or_null = [](int64_t ns) { return ns == 0 ? nlohmann::json() : nlohmann::json(FormatTimestampNs(ns)); };
+  const auto time_or_null = [](int64_t ns) {
+    return ns == 0 ? nlohmann::json() : nlohmann::json(FormatTimestampNs(ns));
+  };
   for (const ScheduledReconcileStatus& s : all) {
     nlohmann::json differences;
     if (s.has_comparison) {
