@@ -1,11 +1,12 @@
 // Pipeline: the components of a running ordersync process, wired the way `serve` runs
-// them, so `serve` and `demo` share one wiring: the RocksDB store, the event log, the SLO recorder, the
-// ERP fan-out (outbox dispatcher + admin endpoint), the engine, observability (metrics
-// endpoint, store scanner, with the dispatcher's and the ingress's collectors) and the
-// ZeroMQ ingress, the EDI inbox and HTTP ingresses when configured (all three share one
-// quarantine writer), and the operations console (web page on the admin commands). Start
-// logs each step at info level, as `serve` always did; on failure it
-// logs the error ("cannot start the engine: ...") and undoes what it had started.
+// them, so `serve` and `demo` share one wiring: the RocksDB store, the event log, the SLO
+// recorder, the ERP fan-out (outbox dispatcher + admin endpoint), the engine,
+// observability (metrics endpoint, store scanner, with the dispatcher's and the ingress's
+// collectors), the scheduled reconciles when configured, the ZeroMQ ingress, the EDI
+// inbox and HTTP ingresses when configured (all three share one quarantine writer), and
+// the operations console (web page on the admin commands). Start logs each step at info
+// level, as `serve` always did; on failure it logs the error ("cannot start the engine:
+// ...") and undoes what it had started.
 //
 //   auto p = Pipeline::Start(config, {});   // store, ERP, engine, metrics, admin, ingress
 //   ...                                      // p->ingress()->ack_endpoint(), p->engine()->Stats()
@@ -31,6 +32,7 @@
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/metrics/observability.h"
 #include "adapters/metrics/slo_recorder.h"
+#include "adapters/reconcile/reconcile_scheduler.h"
 #include "adapters/storage/rocksdb_store.h"
 #include "adapters/storage/segment_log.h"
 #include "engine/engine.h"
@@ -86,12 +88,16 @@ class Pipeline {
   // The operations console, or null when it is off ([console] enabled = false, no admin
   // endpoint, or it could not bind and a fallback was allowed: console_note() says why).
   ConsoleServer* console() { return console_.get(); }
+  // The scheduled reconciles ([reconcile.schedule.<target>]), or null when none is set.
+  ReconcileScheduler* reconcile_scheduler() { return reconcile_.get(); }
   const std::string& console_note() const { return console_note_; }
 
  private:
   Pipeline() = default;
   // Starts the console on the admin server's commands (after the ERP fan-out started).
   Status StartConsole(const AppConfig& config, const PipelineOptions& options);
+  // Starts the scheduled reconciles on their own thread (after the engine and metrics).
+  void StartReconcileSchedules(const AppConfig& config);
 
   // Declared in start order; Stop() tears down in the order the header describes.
   std::unique_ptr<RocksDbStore> store_;
@@ -103,6 +109,7 @@ class Pipeline {
   std::unique_ptr<Observability> observability_;
   std::unique_ptr<RecoveryTracker> recovery_;  // samples the dispatcher every second
   std::unique_ptr<SyncKpiScanner> kpis_;       // journal scan for the synchronisation KPIs
+  std::unique_ptr<ReconcileScheduler> reconcile_;  // scheduled reconciles, own thread
   std::unique_ptr<QuarantineWriter> quarantine_;
   std::unique_ptr<EdiIngestor> edi_;
   std::unique_ptr<IngressServer> ingress_;

@@ -71,7 +71,8 @@ struct AppConfig {
   EdiOptions edi;
   // [master_data] (the checks: [master_data.checks] -> engine.master_data)
   MasterDataOptions master_data;
-  // [reconcile] (the margin `ordersync reconcile` uses)
+  // [reconcile] (the margin `ordersync reconcile` uses), [reconcile.schedule.<target>]
+  // (scheduled reconciles in `serve`)
   ReconcileOptions reconcile;
   // [cluster]: etcd endpoints, cluster name, node id, ownership lease timing
   ClusterOptions cluster;

@@ -126,6 +126,39 @@ Status ValidateCluster(const ClusterOptions& c, const std::string& in) {
   return Status::OK();
 }
 
+// [reconcile.schedule.<target>]: a defined target, a window that is not empty, and a
+// source the target can give.
+Status ValidateReconcileSchedules(const AppConfig& c, const std::string& in) {
+  for (const ReconcileScheduleOptions& s : c.reconcile.schedules) {
+    const std::string key = "reconcile.schedule." + s.target;
+    const ErpTargetOptions* target = c.erp.FindTarget(s.target);
+    if (target == nullptr) {
+      return Status::InvalidArgument(key + ": ERP target '" + s.target + "' is not defined (no [erp.targets." +
+                                     s.target + "] table)" + in);
+    }
+    if (s.lookback_s <= s.settle_s) {
+      return Status::InvalidArgument(key + ".lookback_s: " + std::to_string(s.lookback_s) +
+                                     " must exceed settle_s " + std::to_string(s.settle_s) +
+                                     " (each run checks now - lookback_s .. now - settle_s)" + in);
+    }
+    if (s.source == kReconcileSourceExport && s.export_path.empty()) {
+      return Status::InvalidArgument(key + ".export_path: required for source \"export\" (the file the ERP "
+                                     "drops)" + in);
+    }
+    if (s.source == kReconcileSourceApi) {
+      const std::optional<ErpKind> kind = ErpKindFromName(target->kind);
+      if (!kind || !IsHttpErpKind(*kind)) {
+        return Status::InvalidArgument(key + ".source: \"api\" needs an HTTP target, and '" + s.target +
+                                       "' is kind \"" + target->kind + "\" (use source = \"export\")" + in);
+      }
+      if (!s.export_path.empty()) {
+        return Status::InvalidArgument(key + ".export_path: only for source \"export\"" + in);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
@@ -167,6 +200,7 @@ Status ValidateCrossReferences(const AppConfig& c, std::string_view origin) {
   }
   ORDERSYNC_RETURN_IF_ERROR(ValidateMasterDataChecks(c, in));
   ORDERSYNC_RETURN_IF_ERROR(ValidateCluster(c.cluster, in));
+  ORDERSYNC_RETURN_IF_ERROR(ValidateReconcileSchedules(c, in));
   const RoutingOptions& r = c.engine.routing;
   if (!r.default_target.empty() && c.erp.FindTarget(r.default_target) == nullptr) {
     return undefined("routing.default_target", r.default_target);

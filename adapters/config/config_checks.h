@@ -1,8 +1,8 @@
 // Checks of a loaded AppConfig that span tables (each table's own ranges are checked as
 // it is read, config_loader.cc): target names, watermarks, HTTP targets' auth and the
 // command kinds their ERP can take, EDI partner names and ISA senders, master-data checks
-// and their files, that every route names a defined ERP target, and [cluster] names and
-// lease timing.
+// and their files, scheduled reconciles (defined target, window, source), that every
+// route names a defined ERP target, and [cluster] names and lease timing.
 //
 // Thread-safety: pure functions.
 #pragma once

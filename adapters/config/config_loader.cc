@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include <toml++/toml.h>
 
@@ -251,9 +252,26 @@ void VisitMasterData(V& v, MasterDataOptions& o, MasterDataCheckOptions& c) {
   });
 }
 
+// [reconcile.schedule] is keyed by target name, like [erp.targets]: LoadConfigString
+// fills `schedules` with one entry per name first (PrepareReconcileSchedules). A dump
+// without schedules writes no [reconcile.schedule] header.
 template <typename V>
 void VisitReconcile(V& v, ReconcileOptions& o) {
   v.Integer("margin_s", o.margin_s, 0, 86400);
+  if constexpr (std::is_same_v<V, TableWriter>) {
+    if (o.schedules.empty()) return;
+  }
+  v.Table("schedule", [&](V& t) {
+    for (ReconcileScheduleOptions& s : o.schedules) {
+      t.Table(s.target, [&](V& x) {
+        x.Integer("interval_s", s.interval_s, 1, 7 * 24 * 3600);
+        x.Integer("lookback_s", s.lookback_s, 1, 90 * 24 * 3600);
+        x.Integer("settle_s", s.settle_s, 0, 7 * 24 * 3600);
+        x.OneOf("source", s.source, kReconcileSourceNames);
+        x.String("export_path", s.export_path);
+      });
+    }
+  });
 }
 
 template <typename V>
@@ -379,6 +397,23 @@ void PrepareErpTargets(const toml::table& doc, AppConfig* config) {
   }
 }
 
+// Replaces config->reconcile.schedules with one default schedule per
+// [reconcile.schedule.<target>] table of the document, in file order.
+void PrepareReconcileSchedules(const toml::table& doc, AppConfig* config) {
+  const toml::table* reconcile = doc["reconcile"].as_table();
+  const toml::table* schedules = reconcile != nullptr ? (*reconcile)["schedule"].as_table() : nullptr;
+  if (schedules == nullptr) return;
+  std::vector<std::pair<toml::source_position, std::string>> names;
+  for (const auto& [name, node] : *schedules) names.emplace_back(node.source().begin, std::string(name.str()));
+  std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  config->reconcile.schedules.clear();
+  for (auto& [position, name] : names) {
+    ReconcileScheduleOptions schedule;
+    schedule.target = std::move(name);
+    config->reconcile.schedules.push_back(std::move(schedule));
+  }
+}
+
 static_assert(kMaxUint32 >= kMaxCacheEntries, "cache capacities are uint32_t");
 
 }  // namespace
@@ -394,6 +429,7 @@ Result<AppConfig> LoadConfigString(std::string_view toml_text, std::string_view 
     }
     AppConfig config;
     PrepareErpTargets(doc, &config);
+    PrepareReconcileSchedules(doc, &config);
     ReadContext context{std::string(origin), Status::OK()};
     TableReader root(&doc, "", &context);
     VisitAppConfig(root, config);
