@@ -241,6 +241,9 @@ SimDocument& ErpHttpSimulator::Impl::Post(const SimRequest& req, const std::stri
   d.number = number.empty() ? d.id : std::move(number);
   d.reference = reference;
   d.command_id = cmd != nullptr ? *cmd : reference;
+  d.collection = collection;
+  d.body = req.body;
+  d.created_ns = WallNs();
   if (!posted_command_ids_.insert(d.command_id).second) ++summary_.base.duplicates_received;
   ErpPosting p;
   p.posted_at_ns = WallNs();
@@ -525,6 +528,18 @@ void ErpHttpSimulator::ForceOutage(bool down) { ORDERSYNC_SIM_SET(impl_->forced_
 void ErpHttpSimulator::ForceStorm(bool on) { ORDERSYNC_SIM_SET(impl_->forced_storm_ = on); }
 void ErpHttpSimulator::ExpireTokens() { ORDERSYNC_SIM_SET(impl_->tokens_.clear()); }
 void ErpHttpSimulator::ExpireCsrfTokens() { ORDERSYNC_SIM_SET(impl_->csrf_sessions_.clear()); }
+void ErpHttpSimulator::SetQueryFault(std::string fault) { ORDERSYNC_SIM_SET(impl_->query_fault_ = std::move(fault)); }
+
+size_t ErpHttpSimulator::DeleteDocuments(const std::string& command_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  size_t n = 0;
+  for (auto& [collection, docs] : impl_->documents_) {
+    const size_t before = docs.size();
+    std::erase_if(docs, [&](const SimDocument& d) { return d.command_id == command_id; });
+    n += before - docs.size();
+  }
+  return n;
+}
 #undef ORDERSYNC_SIM_SET
 
 ErpHttpSimSummary ErpHttpSimulator::Summary() const {
