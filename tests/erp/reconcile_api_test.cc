@@ -6,6 +6,7 @@
 // simulator) the next reconcile reports exactly that command as missing_in_erp, and
 // repairable. The command kinds the ERP cannot take, or whose documents its query does
 // not list (SAP goods issues and billing, keyed by the delivery), go to a webhook target.
+// The order ids are long enough that SAP, BC and Oracle hold shortened references.
 #include <gtest/gtest.h>
 
 #include "adapters/reconcile/connector_query_source.h"
@@ -65,7 +66,9 @@ TEST_P(ReconcileApiTest, CleanAfterPostingsThenMissingInErpWhenTheErpLosesADocum
             HttpTarget("erp", k.kind, erp.base_url(), pki_->ca_cert));
   Start();
   const int kOrders = 5;
-  SendAll(Lifecycles("RA-", kOrders));
+  // Long order ids: the command ids outgrow SAP's and BC's 35-character reference fields
+  // and Oracle's 50-character source id, so those carry "OS-" + hash, mapped back.
+  SendAll(Lifecycles("RECONCILE-VIA-API-ORDER-", kOrders));
   ASSERT_TRUE(WaitUntilDrained());
   ASSERT_EQ(erp.Ledger().size(), kOrders * k.erp_commands_per_order);
 

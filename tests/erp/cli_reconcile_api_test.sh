@@ -1,0 +1,91 @@
+#!/bin/sh
+# CliTest.ReconcileThroughTheErpApi: the real binaries. `ordersync erp-sim --api netsuite`
+# (pages of at most 7 documents) takes an engine's postings (erp_feeder, 10 orders;
+# allocations and cancellations go to a webhook target); `ordersync reconcile --source
+# api` on the stopped engine's data dir asks NetSuite's SuiteQL for the period's
+# documents, follows every page, and is clean. Usage errors: --source api on a webhook
+# target (no query API), --source api with --export; --help explains both sources.
+# Usage: cli_reconcile_api_test.sh path/to/ordersync path/to/erp_feeder
+set -eu
+bin=$1
+feeder=$2
+tmp=$(mktemp -d)
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+start_sim() {  # api name -> base URL on stdout
+  "$bin" erp-sim --api "$1" --port 0 --query-page-max 7 2>"$tmp/$2.log" >/dev/null &
+  pids="$pids $!"
+  for _ in $(seq 1 100); do grep -q 'API on http' "$tmp/$2.log" && break; sleep 0.1; done
+  url=$(sed -n 's/.*API on \(http:[^ ]*\) .*/\1/p' "$tmp/$2.log" | head -1)
+  [ -n "$url" ] || fail "erp-sim --api $1 did not start: $(cat "$tmp/$2.log")"
+  echo "$url"
+}
+ns=$(start_sim netsuite ns)
+hook=$(start_sim webhook hook)
+
+cat >"$tmp/cfg.toml" <<EOF2
+[engine]
+partitions = 8
+workers = 2
+[storage]
+data_dir = "$tmp/data"
+[admin]
+endpoint = "ipc://$tmp/nobody.sock"
+[routing]
+default_target = "erp"
+[[routing.rules]]
+company_code = "*"
+kind = "ConfirmAllocation"
+target = "hook"
+[[routing.rules]]
+company_code = "*"
+kind = "ReleaseAllocation"
+target = "hook"
+[[routing.rules]]
+company_code = "*"
+kind = "CancelSalesOrder"
+target = "hook"
+[erp.targets.erp]
+kind = "netsuite"
+timeout_ms = 2000
+[erp.targets.erp.http]
+base_url = "$ns"
+[erp.targets.erp.document]
+customer = "10100001"
+[erp.targets.hook]
+kind = "webhook"
+timeout_ms = 2000
+[erp.targets.hook.http]
+base_url = "$hook/hooks/erp"
+EOF2
+"$feeder" --config "$tmp/cfg.toml" --data-dir "$tmp/data" --erp tcp://127.0.0.1:9 --orders 10 --seed 5 \
+  --exit-when-drained >/dev/null 2>"$tmp/feeder.log" || fail "feeder: $(tail -5 "$tmp/feeder.log")"
+
+reconcile() {
+  "$bin" --config "$tmp/cfg.toml" reconcile --from 2000-01-01 --to 2100-01-01 --admin-timeout-ms 200 "$@"
+}
+reconcile --target erp --source api --json >"$tmp/r1.json" 2>"$tmp/r1.err" ||
+  fail "reconcile through the API not clean: $(cat "$tmp/r1.json" "$tmp/r1.err")"
+/usr/bin/python3 - "$tmp/r1.json" <<'PY' || fail "r1: $(cat "$tmp/r1.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["clean"], r["summary"]
+assert r["source"].startswith("api erp (netsuite http"), r["source"]
+assert r["summary"]["erp_documents"] > 7, r["summary"]  # more than one page
+assert r["summary"]["matched"] == r["summary"]["erp_documents"], r["summary"]
+PY
+
+set +e
+reconcile --target hook --source api >"$tmp/r2.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--source api on a webhook target exited $rc, want 2"
+grep -q 'webhook targets have no query API' "$tmp/r2.txt" || fail "webhook refusal: $(cat "$tmp/r2.txt")"
+set +e
+reconcile --target erp --source api --export "$tmp/x.csv" >"$tmp/r3.txt" 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--source api with --export exited $rc, want 2"
+"$bin" reconcile --help >"$tmp/help.txt" 2>&1 || true
+grep -q -- '--source' "$tmp/help.txt" && grep -q -- '--export' "$tmp/help.txt" || fail "help: $(cat "$tmp/help.txt")"
+echo "ok"
