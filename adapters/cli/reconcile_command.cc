@@ -81,8 +81,7 @@ CLI::App* AddReconcileSubcommand(CLI::App& app, ReconcileCommandOptions* o) {
                   "Where the ERP's documents come from: export (--export FILE) or api (the target's own query API "
                   "with its [erp.targets.<name>.http] and .auth settings: netsuite, sap_s4, d365_bc, oracle_fusion; "
                   "webhook and zmq targets have none)")
-      ->check(CLI::IsMember({"export", "api"}))
-      ->type_name("export|api");
+      ->check(CLI::IsMember({"export", "api"}));
   cmd->add_option("--page-size", o->page_size, "--source api: documents asked for per page")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
