@@ -171,6 +171,11 @@ class SapDocumentQuery final : public ErpDocumentQuery {
       if (results->empty()) return in.Fail("__next", "a next link on an empty page");
       HttpCall next = sent;
       next.path = next_url;
+      if (next_url.rfind("http", 0) != 0 && next_url.front() != '/') {
+        // Relative to the entity set's service root ("A_SalesOrder?$skiptoken=...").
+        const std::string root = query.first.path.substr(0, query.first.path.find('?'));
+        next.path = root.substr(0, root.rfind('/') + 1) + next_url;
+      }
       page->next = std::move(next);
     } else if (!results->empty() && (page->total ? page->read_before + results->size() < *page->total
                                                   : results->size() >= page_size)) {

@@ -1,6 +1,7 @@
 // Internals of ErpHttpSimulator shared by erp_http_simulator.cc (server, auth, CSRF,
-// faults, ledger, $batch), sim_apis.cc (each ERP's posting resources) and sim_queries.cc
-// (each ERP's document queries). Not a public header.
+// faults, ledger, $batch), sim_apis.cc (each ERP's posting resources), sim_queries.cc
+// (each ERP's document queries) and sim_control.cc (the public methods). Not a public
+// header.
 //
 // Thread-safety: server threads call Handle*; all state is GUARDED_BY(mu_).
 #pragma once
