@@ -3,7 +3,8 @@
 # (pages of at most 7 documents) takes an engine's postings (erp_feeder, 10 orders;
 # allocations and cancellations go to a webhook target); `ordersync reconcile --source
 # api` on the stopped engine's data dir asks NetSuite's SuiteQL for the period's
-# documents, follows every page, and is clean. Usage errors: --source api on a webhook
+# documents, follows every page, and is clean; so is the same reconcile run by a
+# serving engine (admin endpoint; the documents are handed over). Usage errors: --source api on a webhook
 # target (no query API), --source api with --export; --help explains both sources.
 # Usage: cli_reconcile_api_test.sh path/to/ordersync path/to/erp_feeder
 set -eu
@@ -11,7 +12,7 @@ bin=$1
 feeder=$2
 tmp=$(mktemp -d)
 pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in $pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 start_sim() {  # api name -> base URL on stdout
@@ -76,6 +77,37 @@ assert r["source"].startswith("api erp (netsuite http"), r["source"]
 assert r["summary"]["erp_documents"] > 7, r["summary"]  # more than one page
 assert r["summary"]["matched"] == r["summary"]["erp_documents"], r["summary"]
 PY
+
+# A running engine (serve with an admin endpoint): the command reads the ERP's API itself
+# and hands the documents to the engine, which compares; the report names the API.
+sed "s|ipc://$tmp/nobody.sock|ipc://$tmp/admin.sock|" "$tmp/cfg.toml" >"$tmp/serve.toml"
+cat >>"$tmp/serve.toml" <<EOF2
+[ingress]
+ack_endpoint = "tcp://127.0.0.1:*"
+pull_endpoint = "tcp://127.0.0.1:*"
+[metrics]
+enabled = false
+[console]
+enabled = false
+EOF2
+"$bin" --config "$tmp/serve.toml" serve 2>"$tmp/serve.log" >/dev/null &
+serve_pid=$!
+pids="$pids $serve_pid"
+for _ in $(seq 1 200); do [ -S "$tmp/admin.sock" ] && break; sleep 0.1; done
+[ -S "$tmp/admin.sock" ] || fail "serve did not start: $(tail -5 "$tmp/serve.log")"
+"$bin" --config "$tmp/serve.toml" reconcile --target erp --source api --from 2000-01-01 --to 2100-01-01 \
+  --admin-timeout-ms 3000 --json >"$tmp/r4.json" 2>"$tmp/r4.err" ||
+  fail "reconcile through the API in the engine not clean: $(cat "$tmp/r4.json" "$tmp/r4.err")"
+grep -q 'via admin endpoint' "$tmp/r4.err" || fail "not run by the engine: $(cat "$tmp/r4.err")"
+grep -q 'document(s) from api erp (netsuite' "$tmp/r4.err" || fail "r4: $(cat "$tmp/r4.err")"
+/usr/bin/python3 - "$tmp/r4.json" "$tmp/r1.json" <<'PY' || fail "r4: $(cat "$tmp/r4.json")"
+import json, sys
+r, offline = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert r["clean"] and r["source"].startswith("api erp (netsuite http"), (r["clean"], r["source"])
+assert r["summary"] == offline["summary"], (r["summary"], offline["summary"])
+PY
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
 
 set +e
 reconcile --target hook --source api >"$tmp/r2.txt" 2>&1; rc=$?
