@@ -11,13 +11,13 @@ set -eu
 bin=$1
 feeder=$2
 tmp=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+# Started processes leave their pid in $tmp/*.pid (start_sim runs in a subshell).
+trap 'for f in "$tmp"/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 start_sim() {  # api name -> base URL on stdout
   "$bin" erp-sim --api "$1" --port 0 --query-page-max 7 2>"$tmp/$2.log" >/dev/null &
-  pids="$pids $!"
+  echo $! >"$tmp/$2.pid"
   for _ in $(seq 1 100); do grep -q 'API on http' "$tmp/$2.log" && break; sleep 0.1; done
   url=$(sed -n 's/.*API on \(http:[^ ]*\) .*/\1/p' "$tmp/$2.log" | head -1)
   [ -n "$url" ] || fail "erp-sim --api $1 did not start: $(cat "$tmp/$2.log")"
@@ -92,7 +92,7 @@ enabled = false
 EOF2
 "$bin" --config "$tmp/serve.toml" serve 2>"$tmp/serve.log" >/dev/null &
 serve_pid=$!
-pids="$pids $serve_pid"
+echo "$serve_pid" >"$tmp/serve.pid"
 for _ in $(seq 1 200); do [ -S "$tmp/admin.sock" ] && break; sleep 0.1; done
 [ -S "$tmp/admin.sock" ] || fail "serve did not start: $(tail -5 "$tmp/serve.log")"
 "$bin" --config "$tmp/serve.toml" reconcile --target erp --source api --from 2000-01-01 --to 2100-01-01 \
@@ -108,6 +108,7 @@ assert r["summary"] == offline["summary"], (r["summary"], offline["summary"])
 PY
 kill -TERM "$serve_pid"
 wait "$serve_pid" || true
+rm -f "$tmp/serve.pid"
 
 set +e
 reconcile --target hook --source api >"$tmp/r2.txt" 2>&1; rc=$?
