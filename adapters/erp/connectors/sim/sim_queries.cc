@@ -24,6 +24,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -161,13 +163,17 @@ SimAnswer ErpHttpSimulator::Impl::QueryNetSuite(const SimRequest& req) {
   });
   const uint64_t limit = std::min<uint64_t>(std::max<uint64_t>(Count(Param(req, "limit"), 1000), 1), o_.query_page_max);
   const uint64_t offset = Count(Param(req, "offset"), 0);
+  std::unordered_map<std::string_view, const SimDocument*> sales_orders;  // internal id -> record
+  if (auto it = documents_.find("salesOrder"); it != documents_.end()) {
+    for (const SimDocument& so : it->second) sales_orders.emplace(so.id, &so);
+  }
   json items = json::array();
   for (uint64_t i = offset; i < docs.size() && items.size() < limit; ++i) {
     const SimDocument& d = *docs[i];
     const json b = Body(d);
     json header = b;  // a transform inherits the sales order's header fields
     if (!d.parent.empty()) {
-      if (SimDocument* so = FindById("salesOrder", d.parent)) header = Body(*so);
+      if (auto so = sales_orders.find(d.parent); so != sales_orders.end()) header = Body(*so->second);
     }
     const std::string type = kTypes.at(d.collection);
     const bool adjustment = type == "InvAdjst";
