@@ -89,6 +89,11 @@ CLI::App* AddErpSimSubcommand(CLI::App& app, ErpSimCommandOptions* o) {
       ->capture_default_str();
   sim->add_option("--withhold-ms", h.withhold_ms, "How long a lost reply (timeout, ambiguous) is held back")
       ->capture_default_str();
+  sim->add_option("--query-page-max", h.query_page_max,
+                  "HTTP APIs: most documents per page of a document query (reconcile --source api); "
+                  "more are linked as further pages")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   return sim;
 }
 

@@ -8,6 +8,7 @@
 #include "adapters/cli/trace_command.h"
 #include "adapters/master_data/master_data_admin.h"
 #include "adapters/metrics/channel_collectors.h"
+#include "adapters/reconcile/connector_query_source.h"
 #include "adapters/reconcile/reconcile_request.h"
 #include "adapters/metrics/dispatcher_collector.h"
 #include "adapters/metrics/ingress_collector.h"
@@ -228,11 +229,13 @@ void Pipeline::StartReconcileSchedules(const AppConfig& config) {
   if (config.reconcile.schedules.empty()) return;
   std::vector<ReconcileScheduler::Schedule> schedules;
   for (const ReconcileScheduleOptions& o : config.reconcile.schedules) {
-    // WIRING POINT (source = "api"): pass the target's HTTP API ErpDocumentSource factory
-    // (built from config.erp.FindTarget(o.target)) as the second argument once it is in
-    // adapters/reconcile; until then such runs fail with "api source not built into this
-    // binary" and are counted as failed (docs/reconcile.md).
-    schedules.push_back({o, MakeScheduledSourceFactory(o)});
+    // source = "api": the target's own HTTP API (config checks made sure it is an HTTP
+    // kind). The options are copied: the factory runs on the scheduler's thread.
+    ErpDocumentSourceFactory api;
+    if (const ErpTargetOptions* target = config.erp.FindTarget(o.target); target != nullptr) {
+      api = [target_options = *target] { return MakeConnectorQuerySource(target_options); };
+    }
+    schedules.push_back({o, MakeScheduledSourceFactory(o, std::move(api))});
     spdlog::info("reconcile: {} every {} s over [now - {} s, now - {} s) from {}", o.target, o.interval_s,
                  o.lookback_s, o.settle_s, o.source == kReconcileSourceApi ? "its API" : o.export_path);
   }

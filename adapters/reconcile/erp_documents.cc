@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "adapters/records/field_parse.h"
 #include "adapters/records/record_reader.h"
 
@@ -128,6 +130,26 @@ Result<std::vector<ErpDocument>> ReadErpExportFile(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return Status::IOError("cannot read ERP export " + path);
   return ParseErpExport(text.str(), path);
+}
+
+Status WriteErpDocumentsJsonLines(const std::vector<ErpDocument>& documents, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out.is_open()) return Status::IOError("cannot write " + path + ": " + std::strerror(errno));
+  for (const ErpDocument& d : documents) {
+    nlohmann::json j = {{"document_number", d.document_number}, {"external_id", d.external_id}};
+    if (d.kind) j["kind"] = EnumNameCommandKind(*d.kind);
+    else if (!d.kind_text.empty()) j["kind"] = d.kind_text;
+    if (!d.order_id.empty()) j["order_id"] = d.order_id;
+    if (!d.company_code.empty()) j["company_code"] = d.company_code;
+    if (d.quantity) j["quantity"] = *d.quantity;
+    if (d.amount_minor) j["amount_minor"] = *d.amount_minor;
+    if (!d.currency.empty()) j["currency"] = d.currency;
+    if (d.posted_at_ns != 0) j["posted_at"] = std::to_string(d.posted_at_ns);
+    out << j.dump() << '\n';
+  }
+  out.close();
+  if (!out) return Status::IOError("cannot write " + path);
+  return Status::OK();
 }
 
 }  // namespace ordersync

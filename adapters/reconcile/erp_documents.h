@@ -59,4 +59,9 @@ std::optional<CommandKind> ErpDocumentKind(std::string_view text);
 Result<std::vector<ErpDocument>> ParseErpExport(std::string_view text, const std::string& origin);
 Result<std::vector<ErpDocument>> ReadErpExportFile(const std::string& path);
 
+// Writes documents as an export of JSON lines that ReadErpExportFile reads back with the
+// same fields (kind as the CommandKind name, posted_at in ns). Used to hand documents
+// read from an ERP's API to a running engine.
+Status WriteErpDocumentsJsonLines(const std::vector<ErpDocument>& documents, const std::string& path);
+
 }  // namespace ordersync

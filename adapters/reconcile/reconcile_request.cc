@@ -22,7 +22,9 @@ Result<ReconcileRequest> ReconcileRequestFromJson(const nlohmann::json& args) {
   ReconcileRequest r;
   try {
     r.target = args.value("target", std::string());
+    r.source = args.value("source", std::string("export"));
     r.export_file = args.value("export", std::string());
+    r.source_label = args.value("source_label", std::string());
     r.margin_s = args.value("margin_s", 900u);
     r.repair = args.value("repair", false);
     r.dry_run = args.value("dry_run", true);
@@ -38,28 +40,41 @@ Result<ReconcileRequest> ReconcileRequestFromJson(const nlohmann::json& args) {
     return Status::InvalidArgument(std::string("reconcile.run: ") + e.what());
   }
   if (r.target.empty()) return Status::InvalidArgument("reconcile.run: target is required");
-  if (r.export_file.empty()) return Status::InvalidArgument("reconcile.run: export (the ERP export file) is required");
+  if (r.source != "export" && r.source != "api") {
+    return Status::InvalidArgument("reconcile.run: source must be \"export\" or \"api\", got '" + r.source + "'");
+  }
+  if (r.source == "export" && r.export_file.empty()) {
+    return Status::InvalidArgument("reconcile.run: export (the ERP export file) is required");
+  }
   if (r.to_ns <= r.from_ns) return Status::InvalidArgument("reconcile.run: to must be after from");
   return r;
 }
 
 nlohmann::json ReconcileRequestToJson(const ReconcileRequest& r) {
-  return {{"target", r.target},           {"export", r.export_file},   {"from", FormatTimestampNs(r.from_ns)},
-          {"to", FormatTimestampNs(r.to_ns)}, {"margin_s", r.margin_s}, {"repair", r.repair},
-          {"dry_run", r.dry_run}};
+  nlohmann::json j = {{"target", r.target},           {"source", r.source},        {"export", r.export_file},
+                      {"from", FormatTimestampNs(r.from_ns)}, {"to", FormatTimestampNs(r.to_ns)},
+                      {"margin_s", r.margin_s},       {"repair", r.repair},        {"dry_run", r.dry_run}};
+  if (!r.source_label.empty()) j["source_label"] = r.source_label;
+  return j;
 }
 
 Result<nlohmann::json> RunReconcileRequest(StateStore* store, Engine* engine, const ReconcileRequest& r,
-                                           int64_t now_ns) {
+                                           int64_t now_ns, ErpDocumentSource* source) {
+  if (source == nullptr && r.source != "export") {
+    return Status::InvalidArgument("reconcile.run: source \"" + r.source +
+                                   "\" is not available here; `ordersync reconcile --source api` queries the ERP and "
+                                   "hands the documents over");
+  }
   if (engine != nullptr) ORDERSYNC_RETURN_IF_ERROR(engine->Checkpoint());
   ReconcileWindow window;
   window.target = r.target;
   window.from_ns = r.from_ns;
   window.to_ns = r.to_ns;
   window.margin_ns = static_cast<int64_t>(r.margin_s) * kNanosPerSecond;
-  ExportFileSource source(r.export_file);
-  Result<ReconcileRun> run = RunReconcile(store, window, &source, now_ns);
+  ExportFileSource file(r.export_file);
+  Result<ReconcileRun> run = RunReconcile(store, window, source != nullptr ? source : &file, now_ns);
   if (!run.ok()) return run.status();
+  if (!r.source_label.empty()) run->report.source = r.source_label;
   if (!r.repair) return ReconcileReportJson(run->report, nullptr);
   Result<RepairOutcome> repaired = RepairMissing(store, engine, *run, r.dry_run);
   if (!repaired.ok()) return repaired.status();

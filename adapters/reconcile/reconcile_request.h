@@ -9,7 +9,9 @@
 //   RegisterReconcileAdminCommand(admin, store, engine);   // serve
 //
 // The JSON arguments of "reconcile.run" are the request's fields: {"target", "export",
-// "from", "to" (RFC 3339 or date), "margin_s", "repair", "dry_run"}. The command is
+// "source_label", "from", "to" (RFC 3339 or date), "margin_s", "repair", "dry_run"}
+// (the engine reads an export; `reconcile --source api` reads the ERP's API itself and
+// hands the documents over as one). The command is
 // registered as mutating (with repair and !dry_run it appends to the outbox, the path of
 // `dlq replay`), so it needs the admin token when one is configured.
 //
@@ -22,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/admin/admin_server.h"
+#include "adapters/reconcile/reconcile_service.h"
 #include "engine/engine.h"
 #include "engine/state_store.h"
 
@@ -29,7 +32,13 @@ namespace ordersync {
 
 struct ReconcileRequest {
   std::string target;       // required
-  std::string export_file;  // required (CSV or JSON lines; docs/reconcile.md)
+  // Where the ERP's documents come from: "export" (export_file) or "api" (the target's
+  // query API; the caller passes the source, see RunReconcileRequest).
+  std::string source = "export";
+  std::string export_file;  // required for source "export" (CSV or JSON lines; docs/reconcile.md)
+  // Shown as the report's source instead of "export <file>" (the CLI hands documents it
+  // read from the API to a running engine as a file). Default: "".
+  std::string source_label;
   int64_t from_ns = 0;      // [from, to) of acknowledgement / posting time
   int64_t to_ns = 0;
   uint32_t margin_s = 900;
@@ -43,9 +52,11 @@ nlohmann::json ReconcileRequestToJson(const ReconcileRequest& r);
 
 // Runs `r` on `store`; `engine` (may be null unless r.repair && !r.dry_run) is the engine
 // on the same store (a running one is checkpointed first, so the store shows every
-// acknowledgement processed so far).
+// acknowledgement processed so far). `source` (may be null for source "export") gives
+// the ERP's documents instead of r.export_file: the target's API source
+// (connector_query_source.h) for source "api".
 Result<nlohmann::json> RunReconcileRequest(StateStore* store, Engine* engine, const ReconcileRequest& r,
-                                           int64_t now_ns);
+                                           int64_t now_ns, ErpDocumentSource* source = nullptr);
 
 // "reconcile.run" on a running engine.
 void RegisterReconcileAdminCommand(AdminServer* admin, StateStore* store, Engine* engine);

@@ -147,8 +147,9 @@ nlohmann::json ScheduledReconcileStatusJson(const std::vector<ScheduledReconcile
 void RegisterReconcileScheduleAdminCommand(AdminServer* admin, ReconcileScheduler* scheduler);
 
 // The source a schedule's options name: an ExportFileSource on export_path for "export";
-// for "api", `api` (the target's HTTP API source) when given, else a factory whose runs
-// fail with "api source not built into this binary".
+// for "api", `api` (serve passes MakeConnectorQuerySource of the target) when given, else
+// a factory whose runs fail with "api source not built into this binary" (a caller that
+// has no API source to give).
 ErpDocumentSourceFactory MakeScheduledSourceFactory(const ReconcileScheduleOptions& options,
                                                     ErpDocumentSourceFactory api = {});
 

@@ -37,6 +37,7 @@ Result<ReconcileRun> RunReconcile(StateStore* store, const ReconcileWindow& wind
   o.content_to_ns = window.to_ns + window.margin_ns;
   o.now_ns = now_ns;
   ORDERSYNC_RETURN_IF_ERROR(ScanOrdersyncView(store, o, &run.view));
+  source->ResolveExternalIds(run.view, &*documents);
   run.report = Reconcile(run.view, *documents, window);
   run.report.source = source->Describe();
   return run;

@@ -1,5 +1,5 @@
 // ReconcileService: one reconcile run end to end — the ERP's documents from a source
-// (an export file; a source asking a target's API is not implemented yet), ordersync's
+// (an export file here, or the target's own API: connector_query_source.h), ordersync's
 // view from the store, the comparison,
 // and, when asked, the repair: the commands missing in the ERP are re-driven through the
 // dispatcher with their original command ids, exactly as `dlq replay` re-drives dead
@@ -36,8 +36,11 @@ class ErpDocumentSource {
   virtual ~ErpDocumentSource() = default;
   // The documents of the window (a source may return more; the reconciler filters).
   virtual Result<std::vector<ErpDocument>> Fetch(const ReconcileWindow& window) = 0;
-  // "export /path/file.csv", "api bc (d365_bc)".
+  // "export /path/file.csv", "api bc (d365_bc https://...)".
   virtual std::string Describe() const = 0;
+  // Called with ordersync's view after Fetch, before the comparison: a source whose
+  // documents may carry a shortened form of the command id maps it back. Default: none.
+  virtual void ResolveExternalIds(const OrdersyncView&, std::vector<ErpDocument>*) {}
 };
 
 class ExportFileSource final : public ErpDocumentSource {

@@ -16,6 +16,8 @@
 // token_ttl_s and ExpireTokens() revokes them all (401 invalid_token). SAP: CSRF tokens
 // per session cookie, expiring after csrf_ttl_s or at ExpireCsrfTokens() (403
 // x-csrf-token: Required).
+// Document queries: each API also answers the query a reconcile sends for the documents
+// created in a period, with the real system's shape and paging (sim_queries.cc).
 // Faults (per request, seeded): latency; 429 + Retry-After (throttle_rate, and storms:
 // every request for storm_for_s seconds starting at storm_at_s, every storm_every_s);
 // 503 (transient_error_rate); rejections (400 with the ERP's error body; by rate per
@@ -71,6 +73,11 @@ struct ErpHttpSimOptions {
   bool outage_answers_errors = false;  // 503 + Retry-After while down; else silence
   uint64_t seed = 42;
   std::string ledger_path, rejected_path;
+  // Document queries (docs/erp-connectors.md, "Document queries"): most documents in one
+  // answer, whatever the client asks for (the real systems cap pages too: SuiteQL 1000,
+  // Oracle 500, SAP and BC by server settings); beyond it the answer links the next page.
+  // Default: 1000.
+  uint32_t query_page_max = 1000;
 };
 
 struct ErpHttpSimSummary {
@@ -113,6 +120,12 @@ class ErpHttpSimulator {
   void ForceStorm(bool on);
   void ExpireTokens();
   void ExpireCsrfTokens();
+  // Removes the documents carrying `command_id` (as a restore from an old backup would);
+  // the ledger keeps the posting. Returns how many went.
+  size_t DeleteDocuments(const std::string& command_id);
+  // Spoils the answers of document queries: "" (none), "truncated" (the JSON body cut in
+  // half) or "no_number" (the document number left out of every document).
+  void SetQueryFault(std::string fault);
 
   ErpHttpSimSummary Summary() const;
   std::string SummaryJson() const;

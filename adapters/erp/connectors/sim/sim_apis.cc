@@ -77,6 +77,7 @@ SimAnswer ErpHttpSimulator::Impl::HandleNetSuite(const SimRequest& req) {
                                                            {"o:errorCode", "NONEXISTENT_ID"}}})}}
                          .dump());
   };
+  if (req.path == "/services/rest/query/v1/suiteql") return QueryNetSuite(req);
   if (req.path.rfind(kPrefix, 0) != 0) return not_found();
   const std::string rest = req.path.substr(kPrefix.size());
   const size_t slash = rest.find('/');
@@ -162,6 +163,7 @@ SimAnswer ErpHttpSimulator::Impl::HandleNetSuite(const SimRequest& req) {
     if (Rejects(req)) return RejectAnswer("You have entered an Invalid Field Value for the following field: item");
     SimDocument& d =
         Post(req, target, eid, true, target == "invoice" ? "CreateInvoice" : "PostGoodsIssue", NextId("", 5000));
+    d.parent = so_id;
     if (LoseReply()) {
       SimAnswer a;
       a.withhold = true;
@@ -209,6 +211,7 @@ SimAnswer ErpHttpSimulator::Impl::HandleSap(const SimRequest& req) {
     const std::string ref_field = std::string(e.set) == "A_MaterialDocumentHeader" ? "MaterialDocumentHeaderText"
                                                                                      : "PurchaseOrderByCustomer";
     if (req.method == "GET") {
+      if (Param(req, "$filter").find("CreationDate ge ") != std::string::npos) return QuerySap(req, e.set, e.key);
       auto [field, value] = ParseEqFilter(Param(req, "$filter"));
       json rows = json::array();
       for (const SimDocument* d : Find(e.set, value)) rows.push_back({{e.key, d->id}});
@@ -309,6 +312,9 @@ SimAnswer ErpHttpSimulator::Impl::HandleBc(const SimRequest& req) {
   if (it == kCollections.end()) return error(404, "BadRequest_NotFound", "Resource '" + collection + "' not found");
   const std::string key = company + "/" + collection;
   if (req.method == "GET") {
+    if (Param(req, "$filter").find("lastModifiedDateTime ge ") != std::string::npos) {
+      return QueryBc(req, company, collection);
+    }
     auto [field, value] = ParseEqFilter(Param(req, "$filter"));
     json rows = json::array();
     for (const SimDocument* d : Find(key, value)) rows.push_back({{"id", d->id}, {"number", d->number}});
@@ -347,6 +353,7 @@ SimAnswer ErpHttpSimulator::Impl::HandleOracle(const SimRequest& req) {
   if (req.method == "GET") {
     // q=SourceTransactionId='X';SourceTransactionSystem='S'  or  q=TransactionNumber='X'
     const std::string q = Param(req, "q");
+    if (q.find("CreationDate >= ") != std::string::npos) return QueryOracle(req, resource);
     std::string value;
     const size_t p = q.find("='");
     if (p != std::string::npos) value = q.substr(p + 2, q.find('\'', p + 2) - p - 2);

@@ -1,5 +1,7 @@
 // Internals of ErpHttpSimulator shared by erp_http_simulator.cc (server, auth, CSRF,
-// faults, ledger, $batch) and sim_apis.cc (each ERP's resources). Not a public header.
+// faults, ledger, $batch), sim_apis.cc (each ERP's posting resources), sim_queries.cc
+// (each ERP's document queries) and sim_control.cc (the public methods). Not a public
+// header.
 //
 // Thread-safety: server threads call Handle*; all state is GUARDED_BY(mu_).
 #pragma once
@@ -52,6 +54,10 @@ struct SimDocument {
   std::string reference;
   std::string command_id;
   std::string state;   // e.g. delivery goods movement status
+  std::string collection;
+  std::string body;    // the posting request's body (the document's fields)
+  std::string parent;  // NetSuite transforms: the sales order's internal id
+  int64_t created_ns = 0;  // wall clock
 };
 
 class ErpHttpSimulator::Impl {
@@ -82,7 +88,23 @@ class ErpHttpSimulator::Impl {
   SimAnswer HandleOracle(const SimRequest& req);
   SimAnswer HandleWebhook(const SimRequest& req);
   SimAnswer RejectAnswer(const std::string& what);
+
+  // --- document queries (sim_queries.cc) ---
+  // NetSuite SuiteQL: POST /services/rest/query/v1/suiteql.
+  SimAnswer QueryNetSuite(const SimRequest& req);
+  // SAP OData v2 GET <entity set>?$filter=CreationDate ge datetime'...' ...
+  SimAnswer QuerySap(const SimRequest& req, const std::string& entity_set, const std::string& key_field);
+  // Business Central GET companies(..)/<collection>?$filter=lastModifiedDateTime ge ...
+  SimAnswer QueryBc(const SimRequest& req, const std::string& company, const std::string& collection);
+  // Oracle GET <resource>?q=CreationDate >= '...' ...&limit=&offset=
+  SimAnswer QueryOracle(const SimRequest& req, const std::string& resource);
+  // The query fault (SetQueryFault) applied to an answer's body.
+  void ApplyQueryFault(SimAnswer* a) const;
   std::string TokenPath() const;
+  // "https://127.0.0.1:<port>" (http:// without TLS): where answers link to.
+  std::string base_url() const {
+    return std::string(o_.cert_file.empty() ? "http://" : "https://") + o_.host + ":" + std::to_string(port_);
+  }
 
   // Finds documents of `collection` by reference.
   std::vector<const SimDocument*> Find(const std::string& collection, const std::string& reference) const;
@@ -121,6 +143,7 @@ class ErpHttpSimulator::Impl {
   };
   std::map<std::string, StoredAnswer> idempotency_;                    // webhook key -> first answer
   EvpPkeyPtr jwt_key_;
+  std::string query_fault_;                                            // GUARDED_BY(mu_)
 };
 
 }  // namespace ordersync
