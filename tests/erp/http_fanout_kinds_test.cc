@@ -48,6 +48,7 @@ TEST_P(HttpFanOutKindTest, EveryCommandPostsOnceThroughStormsLostRepliesAuthExpi
   eo.api = k.kind;
   eo.ambiguous_rate = 0.1;          // committed, reply lost
   eo.transient_error_rate = 0.05;   // 503
+  eo.transient_error_every = 7;     // and at least one 503 whatever the timing
   eo.reject_orders = {rejected_order};
   eo.seed = 21;
   if (sap) {

@@ -113,6 +113,42 @@ INSTANTIATE_TEST_SUITE_P(
                               2}),
     [](const ::testing::TestParamInfo<ApiCase>& i) { return i.param.kind; });
 
+class ScheduledApiReconcileTest : public HttpFanOutTest {};
+
+// `serve`'s scheduled reconcile with source = "api" (the pipeline wires the target's
+// connector query source into its scheduler): clean after postings, then the lost
+// document counted as missing_in_erp.
+TEST_F(ScheduledApiReconcileTest, ServesScheduleAsksTheTargetsApi) {
+  ErpHttpSimOptions eo;
+  eo.api = "netsuite";
+  ErpHttpSimulator& erp = StartSim(eo);
+  ErpHttpSimOptions wo;
+  wo.api = "webhook";
+  ErpHttpSimulator& hook = StartSim(wo);
+  Configure("[routing]\ndefault_target = \"erp\"\n" + RulesTo("hook", {"ConfirmAllocation", "ReleaseAllocation"}) +
+            HttpTarget("hook", "webhook", hook.base_url() + "/hooks/erp", pki_->ca_cert) +
+            HttpTarget("erp", "netsuite", erp.base_url(), pki_->ca_cert) +
+            // A long interval: the test runs it with RunNow, after the postings.
+            "[reconcile.schedule.erp]\ninterval_s = 604800\nlookback_s = 3600\nsettle_s = 0\nsource = \"api\"\n");
+  Start();
+  ReconcileScheduler* scheduler = pipeline_->reconcile_scheduler();
+  ASSERT_NE(scheduler, nullptr);
+  SendAll(Lifecycles("SCHEDULED-API-", 3));
+  ASSERT_TRUE(WaitUntilDrained());
+  ASSERT_EQ(erp.Ledger().size(), 9u);
+
+  Result<ScheduledRunResult> clean = scheduler->RunNow("erp");
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(*clean, ScheduledRunResult::kClean) << scheduler->Snapshot().at(0).last_error;
+  EXPECT_EQ(scheduler->Snapshot().at(0).acknowledged, 9u);
+
+  ASSERT_EQ(erp.DeleteDocuments(erp.Ledger()[4].command_id), 1u);
+  Result<ScheduledRunResult> lost = scheduler->RunNow("erp");
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  EXPECT_EQ(*lost, ScheduledRunResult::kDifferences);
+  EXPECT_EQ(scheduler->Snapshot().at(0).differences[static_cast<size_t>(DifferenceClass::kMissingInErp)], 1u);
+}
+
 class ReconcileApiRefusalTest : public HttpFanOutTest {};
 
 TEST_F(ReconcileApiRefusalTest, AWebhookTargetHasNoQueryApi) {

@@ -194,7 +194,8 @@ std::optional<SimAnswer> ErpHttpSimulator::Impl::PostingFaults(const SimRequest&
     a.withhold = true;
     return a;
   }
-  if (transient_order || (o_.transient_error_rate > 0 && u(rng_) < o_.transient_error_rate)) {
+  const bool every_nth = o_.transient_error_every > 0 && summary_.base.received % o_.transient_error_every == 0;
+  if (transient_order || every_nth || (o_.transient_error_rate > 0 && u(rng_) < o_.transient_error_rate)) {
     ++summary_.base.transient_errors;
     return Json(503, R"j({"error":{"code":"503","message":"Service temporarily unavailable (simulated)"}})j");
   }

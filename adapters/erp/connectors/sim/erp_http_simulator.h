@@ -20,7 +20,7 @@
 // created in a period, with the real system's shape and paging (sim_queries.cc).
 // Faults (per request, seeded): latency; 429 + Retry-After (throttle_rate, and storms:
 // every request for storm_for_s seconds starting at storm_at_s, every storm_every_s);
-// 503 (transient_error_rate); rejections (400 with the ERP's error body; by rate per
+// 503 (transient_error_rate, transient_error_every); rejections (400 with the ERP's error body; by rate per
 // command id, SKU, order, command id); timeouts (reply withheld, nothing posted);
 // lost replies (posted, reply withheld: ambiguous_rate); outages (silent or 503 +
 // Retry-After). A withheld reply is held for withhold_ms (past the client's timeout).
@@ -61,6 +61,7 @@ struct ErpHttpSimOptions {
   std::string latency = "fixed";  // fixed | uniform | exponential
   uint32_t latency_us = 0;
   double transient_error_rate = 0;  // 503 without Retry-After
+  uint32_t transient_error_every = 0;  // also 503 for every Nth posting request (0: never)
   double throttle_rate = 0;         // 429 + Retry-After
   uint32_t retry_after_s = 1;
   uint32_t storm_at_s = 0, storm_for_s = 0, storm_every_s = 0;
