@@ -100,6 +100,8 @@ class PostingErp final : public OutboxListener {
     std::lock_guard<std::mutex> lock(mu_);
     return handed_;
   }
+  // REQUIRES: mu_ held.
+  uint64_t handed_locked() const { return handed_; }
   uint64_t posted() const { return posted_count_.load(std::memory_order_acquire); }
 
   std::atomic<Engine*> engine_{nullptr};
@@ -302,7 +304,7 @@ Result<ReconcileDataset> PrepareReconcileDataset(const ReconcileDatasetOptions& 
     std::lock_guard<std::mutex> lock(erp.mu_);
     held = std::move(erp.held_);
     docs = std::move(erp.postings_);
-    d.commands = erp.handed();
+    d.commands = erp.handed_locked();
     d.from_ns = (erp.first_at_ / kDayNs - 1) * kDayNs;
     d.to_ns = (erp.last_at_ / kDayNs + 2) * kDayNs;
   }
