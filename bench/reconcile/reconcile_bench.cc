@@ -4,7 +4,8 @@
 //
 //   BM_Reconcile_Run          RunReconcile: export parse + store scan + comparison
 //   BM_Reconcile_ParseExport  ReadErpExportFile alone
-//   BM_Reconcile_ScanView     ScanOrdersyncView alone (read-only store opened outside)
+//   BM_Reconcile_ScanView     ScanOrdersyncView alone (read-only store opened outside; the
+//                             view's map sized as RunReconcile sizes it)
 //   BM_Reconcile_Compare      Reconcile() alone (documents and view read outside)
 //   BM_Reconcile_Cli          `ordersync reconcile --data-dir D --export F ... --json`, a
 //                             child process: wall, its user+sys CPU, its peak RSS
@@ -20,6 +21,7 @@
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <spawn.h>
@@ -57,8 +59,10 @@ double ProcessCpuSeconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
+// Resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0), after giving the heap
+// the previous benchmark freed back to the system.
 void ResetPeakRss() {
+  malloc_trim(0);
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
@@ -143,6 +147,7 @@ void BM_Reconcile_ScanView(benchmark::State& state) {
     o.content_to_ns = w.to_ns + w.margin_ns;
     o.now_ns = WallNowNs();
     OrdersyncView view;
+    view.commands.reserve(g_dataset.export_lines);  // as RunReconcile does
     ORDERSYNC_RETURN_IF_ERROR(ScanOrdersyncView(store->get(), o, &view));
     if (view.commands.size() < g_dataset.expect_acknowledged) return Status::Corruption("view: too few commands");
     return Status::OK();
