@@ -1,6 +1,7 @@
 // The reconcile benchmark's dataset, small: 10 k postings through a real engine (all
-// partitions, ~2 500 orders, dead letters as the dispatcher writes them), the ERP export with every difference class planted, and a reconcile of
-// the period that must find exactly the planted differences — no false ones among the
+// partitions, ~2 500 orders, dead letters as the dispatcher writes them), the ERP export
+// with every difference class planted, and a reconcile of the period that must find
+// exactly the planted differences — no false ones among the
 // matched postings, each mismatch field (quantity, amount, company) seen, foreign
 // documents counted, and a repair dry run offering exactly the missing commands.
 #include <filesystem>
