@@ -6,11 +6,15 @@ namespace ordersync {
 
 bool CommandBusinessKey(std::string_view command_id, std::string_view order_id, CommandKind kind,
                         std::string_view* business_key) {
-  std::string prefix(order_id);
-  prefix.push_back('/');
-  prefix.append(CommandKindCode(kind)).push_back('/');
-  if (command_id.substr(0, prefix.size()) != prefix) return false;
-  *business_key = command_id.substr(prefix.size());
+  // "<order_id>/<code>/", compared in place (once per acknowledged command of a reconcile).
+  const std::string_view code = CommandKindCode(kind);
+  const size_t prefix = order_id.size() + 1 + code.size() + 1;
+  if (command_id.size() < prefix || command_id.substr(0, order_id.size()) != order_id ||
+      command_id[order_id.size()] != '/' || command_id.substr(order_id.size() + 1, code.size()) != code ||
+      command_id[prefix - 1] != '/') {
+    return false;
+  }
+  *business_key = command_id.substr(prefix);
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "adapters/reconcile/erp_documents.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -38,32 +39,72 @@ std::string Normalized(std::string_view s) {
   return out;
 }
 
+struct KindName {
+  std::string normalized;
+  CommandKind kind;
+};
+
+// The CommandKind names, then the ERP document types, normalized once.
+const std::vector<KindName>& KindNames() {
+  static const std::vector<KindName> names = [] {
+    std::vector<KindName> out;
+    for (int i = static_cast<int>(CommandKind::MIN); i <= static_cast<int>(CommandKind::MAX); ++i) {
+      const auto kind = static_cast<CommandKind>(i);
+      out.push_back({Normalized(EnumNameCommandKind(kind)), kind});
+    }
+    static constexpr std::pair<const char*, CommandKind> kAliases[] = {
+        {"salesorder", CommandKind::CreateSalesOrder},    {"order", CommandKind::CreateSalesOrder},
+        {"allocation", CommandKind::ConfirmAllocation},   {"reservation", CommandKind::ConfirmAllocation},
+        {"goodsissue", CommandKind::PostGoodsIssue},      {"delivery", CommandKind::PostGoodsIssue},
+        {"itemfulfillment", CommandKind::PostGoodsIssue}, {"shipment", CommandKind::PostGoodsIssue},
+        {"invoice", CommandKind::CreateInvoice},          {"salesinvoice", CommandKind::CreateInvoice},
+        {"billingdocument", CommandKind::CreateInvoice},  {"creditmemo", CommandKind::CreateCreditMemo},
+        {"salescreditmemo", CommandKind::CreateCreditMemo}, {"creditmemorequest", CommandKind::CreateCreditMemo},
+        {"release", CommandKind::ReleaseAllocation},      {"cancellation", CommandKind::CancelSalesOrder},
+        {"cancel", CommandKind::CancelSalesOrder},        {"inventoryadjustment", CommandKind::PostInventoryAdjustment},
+        {"adjustment", CommandKind::PostInventoryAdjustment}, {"materialdocument", CommandKind::PostInventoryAdjustment},
+    };
+    for (const auto& [name, kind] : kAliases) out.push_back({name, kind});
+    return out;
+  }();
+  return names;
+}
+
+// The export file's bytes in one read (its size known up front; a pipe is read as a stream).
+Status ReadWholeFile(const std::string& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in.is_open()) return Status::IOError("cannot open ERP export " + path + ": " + std::strerror(errno));
+  const std::streamoff size = in.tellg();
+  if (size > 0) {
+    text->resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(text->data(), size);
+    if (in.gcount() != size) return Status::IOError("cannot read ERP export " + path);
+    return Status::OK();
+  }
+  in.clear();
+  in.seekg(0);
+  std::ostringstream stream;
+  stream << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read ERP export " + path);
+  *text = std::move(stream).str();
+  return Status::OK();
+}
+
 }  // namespace
 
 std::optional<CommandKind> ErpDocumentKind(std::string_view text) {
-  const std::string k = Normalized(text);
-  for (int i = static_cast<int>(CommandKind::MIN); i <= static_cast<int>(CommandKind::MAX); ++i) {
-    const auto kind = static_cast<CommandKind>(i);
-    if (k == Normalized(EnumNameCommandKind(kind))) return kind;
+  // Normalized without allocating (once per export line); no name is this long.
+  char buffer[64];
+  size_t n = 0;
+  for (char c : text) {
+    if (c == '_' || c == '-' || c == ' ') continue;
+    if (n == sizeof(buffer)) return std::nullopt;
+    buffer[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  struct Alias {
-    const char* name;
-    CommandKind kind;
-  };
-  static constexpr Alias kAliases[] = {
-      {"salesorder", CommandKind::CreateSalesOrder},    {"order", CommandKind::CreateSalesOrder},
-      {"allocation", CommandKind::ConfirmAllocation},   {"reservation", CommandKind::ConfirmAllocation},
-      {"goodsissue", CommandKind::PostGoodsIssue},      {"delivery", CommandKind::PostGoodsIssue},
-      {"itemfulfillment", CommandKind::PostGoodsIssue}, {"shipment", CommandKind::PostGoodsIssue},
-      {"invoice", CommandKind::CreateInvoice},          {"salesinvoice", CommandKind::CreateInvoice},
-      {"billingdocument", CommandKind::CreateInvoice},  {"creditmemo", CommandKind::CreateCreditMemo},
-      {"salescreditmemo", CommandKind::CreateCreditMemo}, {"creditmemorequest", CommandKind::CreateCreditMemo},
-      {"release", CommandKind::ReleaseAllocation},      {"cancellation", CommandKind::CancelSalesOrder},
-      {"cancel", CommandKind::CancelSalesOrder},        {"inventoryadjustment", CommandKind::PostInventoryAdjustment},
-      {"adjustment", CommandKind::PostInventoryAdjustment}, {"materialdocument", CommandKind::PostInventoryAdjustment},
-  };
-  for (const Alias& a : kAliases) {
-    if (k == a.name) return a.kind;
+  const std::string_view k(buffer, n);
+  for (const KindName& name : KindNames()) {
+    if (name.normalized == k) return name.kind;
   }
   return std::nullopt;
 }
@@ -71,6 +112,7 @@ std::optional<CommandKind> ErpDocumentKind(std::string_view text) {
 Result<std::vector<ErpDocument>> ParseErpExport(std::string_view text, const std::string& origin) {
   RecordReader reader(text, origin, DetectRecordFormat(origin, text), kColumns, /*allow_unknown_columns=*/true);
   std::vector<ErpDocument> out;
+  out.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   RecordView r;
   auto fail = [&](const RecordView& rec, std::string_view column, const std::string& why) {
     return Status::InvalidArgument(origin + ":" + std::to_string(rec.line()) + ": " + std::string(column) + ": " + why);
@@ -124,12 +166,9 @@ Result<std::vector<ErpDocument>> ParseErpExport(std::string_view text, const std
 }
 
 Result<std::vector<ErpDocument>> ReadErpExportFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) return Status::IOError("cannot open ERP export " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IOError("cannot read ERP export " + path);
-  return ParseErpExport(text.str(), path);
+  std::string text;
+  ORDERSYNC_RETURN_IF_ERROR(ReadWholeFile(path, &text));
+  return ParseErpExport(text, path);
 }
 
 Status WriteErpDocumentsJsonLines(const std::vector<ErpDocument>& documents, const std::string& path) {

@@ -41,7 +41,15 @@ class JournalScan {
 
  private:
   OurCommand& Command(std::string_view id) {
-    auto [pos, inserted] = view_->commands.try_emplace(std::string(id));
+    // Looked up through a reused key buffer: a command is met several times (issued,
+    // acknowledged), and only its first meeting allocates its key.
+    id_.assign(id);
+    auto found = view_->commands.find(id_);
+    if (found != view_->commands.end()) {
+      touched_.push_back(&found->second);
+      return found->second;
+    }
+    auto [pos, inserted] = view_->commands.try_emplace(id_);
     OurCommand& c = pos->second;
     if (inserted) {
       c.origin.command_id = pos->first;
@@ -62,8 +70,8 @@ class JournalScan {
     c.issued = true;
     c.origin.kind = static_cast<CommandKind>(kind);
     c.origin.order_cmd_seq = seq;
-    c.origin.caused_by_event_id = std::string(e.event_id);
-    c.origin.correlation_id = std::string(e.correlation_id);
+    c.origin.caused_by_event_id.assign(e.event_id);
+    c.origin.correlation_id.assign(e.correlation_id);
     c.origin.issued_at_ns = e.at_ns;
     c.origin.event_occurred_at_ns = e.occurred_at_ns;
   }
@@ -94,8 +102,8 @@ class JournalScan {
         if (!c.acked || e.at_ns >= c.acked_at_ns) {
           c.acked = true;
           c.acked_at_ns = e.at_ns;
-          c.erp_document_id = std::string(e.erp_document_id);
-          c.ack_status = std::string(e.outcome);
+          c.erp_document_id.assign(e.erp_document_id);
+          c.ack_status.assign(e.outcome);
         }
         break;
       }
@@ -161,7 +169,7 @@ class JournalScan {
   uint32_t partition_ = 0;
   std::string order_id_;
   std::vector<OurCommand*> touched_;  // stable: unordered_map node addresses do not move
-  std::string key_, value_;
+  std::string key_, value_, id_;
 };
 
 }  // namespace

@@ -31,6 +31,8 @@ Result<ReconcileRun> RunReconcile(StateStore* store, const ReconcileWindow& wind
   Result<std::vector<ErpDocument>> documents = source->Fetch(window);
   if (!documents.ok()) return documents.status();
   ReconcileRun run;
+  // About one command per document: the view's map sized once instead of rehashed ~20 times.
+  run.view.commands.reserve(documents->size());
   ViewOptions o;
   o.target = window.target;
   o.content_from_ns = window.from_ns - window.margin_ns;

@@ -66,6 +66,33 @@ void WithDocument(Difference* d, const ErpDocument& doc) {
   if (d->order_id.empty()) d->order_id = doc.order_id;
 }
 
+constexpr size_t kNoDocument = SIZE_MAX;
+
+struct DocChain {
+  size_t first;
+  size_t last;
+};
+
+// The documents of one external id, iterated in export order.
+struct DocList {
+  size_t first;
+  const std::vector<size_t>* next;
+
+  struct Iterator {
+    size_t i;
+    const std::vector<size_t>* next;
+    size_t operator*() const { return i; }
+    Iterator& operator++() {
+      i = (*next)[i];
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return i != o.i; }
+  };
+  Iterator begin() const { return {first, next}; }
+  Iterator end() const { return {kNoDocument, next}; }
+  size_t front() const { return first; }
+};
+
 }  // namespace
 
 std::string_view DifferenceClassName(DifferenceClass c) {
@@ -100,9 +127,18 @@ ReconcileReport Reconcile(const OrdersyncView& ours, const std::vector<ErpDocume
   ReconcileReport report;
   report.window = w;
   report.erp_documents = theirs.size();
-  std::unordered_map<std::string_view, std::vector<size_t>> by_id;
+  // The documents of each external id, in export order: the first in by_id, the others
+  // chained through next (no allocation per document).
+  std::unordered_map<std::string_view, DocChain> by_id;
   by_id.reserve(theirs.size());
-  for (size_t i = 0; i < theirs.size(); ++i) by_id[theirs[i].external_id].push_back(i);
+  std::vector<size_t> next(theirs.size(), kNoDocument);
+  for (size_t i = 0; i < theirs.size(); ++i) {
+    auto [pos, inserted] = by_id.try_emplace(theirs[i].external_id, DocChain{i, i});
+    if (!inserted) {
+      next[pos->second.last] = i;
+      pos->second.last = i;
+    }
+  }
   std::vector<bool> consumed(theirs.size(), false);
   auto add = [&](Difference d) {
     ++report.counts[static_cast<size_t>(d.cls)];
@@ -112,7 +148,8 @@ ReconcileReport Reconcile(const OrdersyncView& ours, const std::vector<ErpDocume
   // Our side: every command of the target.
   for (const auto& [id, c] : ours.commands) {
     auto found = by_id.find(id);
-    const std::vector<size_t>* docs = found == by_id.end() ? nullptr : &found->second;
+    const DocList list{found == by_id.end() ? kNoDocument : found->second.first, &next};
+    const DocList* docs = found == by_id.end() ? nullptr : &list;
     if (c.queue != OurCommand::Queue::kNone) {
       if (c.origin.issued_at_ns >= w.to_ns && c.origin.issued_at_ns != 0) continue;  // after the period
       Difference d = Ours(DifferenceClass::kPending, c);
