@@ -4,7 +4,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "adapters/erp/connectors/secret_file.h"
+#include "adapters/erp/connectors/http_client_options.h"
 
 namespace ordersync {
 namespace {
@@ -59,16 +59,9 @@ Result<std::unique_ptr<ConnectorQuerySource>> ConnectorQuerySource::Create(const
   }
   auto auth = HttpAuth::Create(target.http.auth, where + ".auth");
   if (!auth.ok()) return auth.status();
-  HttpClientOptions client_options;
-  client_options.ca_file = t.ca_file;
-  client_options.client_cert_file = t.client_cert_file;
-  if (!t.client_key_file.empty()) {
-    auto key = ReadSecretFile(t.client_key_file, where + ".http.client_key_file", true);
-    if (!key.ok()) return key.status();
-    client_options.client_key_pem = std::move(*key);
-  }
-  client_options.connect_timeout_ms = t.connect_timeout_ms;
-  client_options.http2 = t.http2;
+  auto options_of_transport = ClientOptionsOf(t, where);
+  if (!options_of_transport.ok()) return options_of_transport.status();
+  HttpClientOptions client_options = std::move(*options_of_transport);
   client_options.max_host_connections = 1;  // one request at a time
   auto client = HttpClient::Create(client_options);
   if (!client.ok()) return client.status();

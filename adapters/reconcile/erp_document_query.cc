@@ -120,6 +120,21 @@ Status AnswerReader::Time(const nlohmann::json& j, const char* key, int64_t* ns)
   return Status::OK();
 }
 
+Status AnswerReader::ItemsPage(const nlohmann::json& j, const nlohmann::json** items, QueryPage* page,
+                               bool* has_more) const {
+  ORDERSYNC_RETURN_IF_ERROR(Array(j, "items", items));
+  std::optional<uint64_t> count;
+  ORDERSYNC_RETURN_IF_ERROR(Count(j, "count", &count));
+  if (count && *count != (*items)->size()) {
+    return Fail("count", std::to_string(*count) + " but " + std::to_string((*items)->size()) + " items");
+  }
+  ORDERSYNC_RETURN_IF_ERROR(Count(j, "totalResults", &page->total));
+  auto more = j.find("hasMore");
+  if (more == j.end() || !more->is_boolean()) return Fail("hasMore", "missing or not a boolean");
+  *has_more = more->get<bool>();
+  return Status::OK();
+}
+
 Status AnswerReader::Count(const nlohmann::json& j, const char* key, std::optional<uint64_t>* out) const {
   out->reset();
   auto it = j.find(key);

@@ -111,6 +111,11 @@ class AnswerReader {
   Status Time(const nlohmann::json& j, const char* key, int64_t* ns) const;
   // A count (non-negative integer, or its text); missing: nullopt.
   Status Count(const nlohmann::json& j, const char* key, std::optional<uint64_t>* out) const;
+  // The collection envelope Oracle's REST APIs share (NetSuite REST, Oracle Fusion):
+  // {"items": [...], "count", "totalResults", "hasMore": bool, ...}. Sets *items,
+  // page->total and *has_more; a count that differs from the items, or a missing
+  // hasMore, fails.
+  Status ItemsPage(const nlohmann::json& j, const nlohmann::json** items, QueryPage* page, bool* has_more) const;
 
  private:
   std::string where_;

@@ -94,14 +94,8 @@ class OracleDocumentQuery final : public ErpDocumentQuery {
     nlohmann::json j;
     ORDERSYNC_RETURN_IF_ERROR(in.Parse(answer, &j));
     const nlohmann::json* items = nullptr;
-    ORDERSYNC_RETURN_IF_ERROR(in.Array(j, "items", &items));
-    std::optional<uint64_t> count;
-    ORDERSYNC_RETURN_IF_ERROR(in.Count(j, "count", &count));
-    if (count && *count != items->size()) {
-      return in.Fail("count", std::to_string(*count) + " but " + std::to_string(items->size()) + " items");
-    }
-    ORDERSYNC_RETURN_IF_ERROR(in.Count(j, "totalResults", &page->total));
-    if (!j.contains("hasMore") || !j["hasMore"].is_boolean()) return in.Fail("hasMore", "missing or not a boolean");
+    bool has_more = false;
+    ORDERSYNC_RETURN_IF_ERROR(in.ItemsPage(j, &items, page, &has_more));
     for (const nlohmann::json& row : *items) {
       if (!row.is_object()) return in.Fail("items[]", "not an object");
       ErpDocument d;
@@ -134,7 +128,7 @@ class OracleDocumentQuery final : public ErpDocumentQuery {
       d.amount_minor = amount;
       page->documents.push_back(std::move(d));
     }
-    if (j["hasMore"].get<bool>()) {
+    if (has_more) {
       if (items->empty()) return in.Fail("hasMore", "true on an empty page");
       HttpCall next = query.first;
       const uint64_t offset = page->read_before + items->size();

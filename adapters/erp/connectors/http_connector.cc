@@ -19,8 +19,8 @@
 
 #include "adapters/erp/connectors/erp_dialect.h"
 #include "adapters/erp/connectors/http_auth.h"
+#include "adapters/erp/connectors/http_client_options.h"
 #include "adapters/erp/connectors/odata_batch.h"
-#include "adapters/erp/connectors/secret_file.h"
 
 namespace ordersync {
 namespace {
@@ -776,16 +776,9 @@ Result<std::unique_ptr<ErpConnector>> CreateHttpConnector(const ErpTargetOptions
   if (!dialect.ok()) return Status::InvalidArgument(where + ": " + dialect.status().message());
   auto auth = HttpAuth::Create(target.http.auth, where + ".auth");
   if (!auth.ok()) return auth.status();
-  HttpClientOptions client_options;
-  client_options.ca_file = t.ca_file;
-  client_options.client_cert_file = t.client_cert_file;
-  if (!t.client_key_file.empty()) {
-    auto key = ReadSecretFile(t.client_key_file, where + ".http.client_key_file", true);
-    if (!key.ok()) return key.status();
-    client_options.client_key_pem = std::move(*key);
-  }
-  client_options.connect_timeout_ms = t.connect_timeout_ms;
-  client_options.http2 = t.http2;
+  auto options_of_transport = ClientOptionsOf(t, where);
+  if (!options_of_transport.ok()) return options_of_transport.status();
+  HttpClientOptions client_options = std::move(*options_of_transport);
   client_options.max_host_connections = t.max_requests;
   auto client = HttpClient::Create(client_options);
   if (!client.ok()) return client.status();
