@@ -298,6 +298,18 @@ Result<int64_t> EtcdClient::Delete(std::string_view key) {
   return Int64Field(*j, "deleted");
 }
 
+Result<EtcdTxnResult> EtcdClient::Txn(const json& body) {
+  Result<std::string> answer = Call("/v3/kv/txn", body.dump());
+  if (!answer.ok()) return answer.status();
+  Result<json> j = Parse(*answer, "txn");
+  if (!j.ok()) return j.status();
+  EtcdTxnResult out;
+  out.succeeded = j->value("succeeded", false);
+  out.revision = HeaderRevision(*j);
+  if (!out.succeeded) out.current = TxnRangeKvs(*j);  // the failure branch reads the key
+  return out;
+}
+
 Result<EtcdTxnResult> EtcdClient::PutIfAbsent(std::string_view key, std::string_view value,
                                               int64_t lease) {
   const std::string k = Base64Encode(key);
@@ -308,15 +320,7 @@ Result<EtcdTxnResult> EtcdClient::PutIfAbsent(std::string_view key, std::string_
                                 {"create_revision", "0"}}})},
       {"success", json::array({{{"request_put", put}}})},
       {"failure", json::array({{{"request_range", {{"key", k}}}}})}};
-  Result<std::string> answer = Call("/v3/kv/txn", body.dump());
-  if (!answer.ok()) return answer.status();
-  Result<json> j = Parse(*answer, "txn");
-  if (!j.ok()) return j.status();
-  EtcdTxnResult out;
-  out.succeeded = j->value("succeeded", false);
-  out.revision = HeaderRevision(*j);
-  if (!out.succeeded) out.current = TxnRangeKvs(*j);
-  return out;
+  return Txn(body);
 }
 
 Result<EtcdTxnResult> EtcdClient::DeleteIfValue(std::string_view key, std::string_view expected) {
@@ -326,15 +330,7 @@ Result<EtcdTxnResult> EtcdClient::DeleteIfValue(std::string_view key, std::strin
                                 {"value", Base64Encode(expected)}}})},
       {"success", json::array({{{"request_delete_range", {{"key", k}}}}})},
       {"failure", json::array({{{"request_range", {{"key", k}}}}})}};
-  Result<std::string> answer = Call("/v3/kv/txn", body.dump());
-  if (!answer.ok()) return answer.status();
-  Result<json> j = Parse(*answer, "txn");
-  if (!j.ok()) return j.status();
-  EtcdTxnResult out;
-  out.succeeded = j->value("succeeded", false);
-  out.revision = HeaderRevision(*j);
-  if (!out.succeeded) out.current = TxnRangeKvs(*j);
-  return out;
+  return Txn(body);
 }
 
 Result<EtcdLease> EtcdClient::GrantLease(int64_t ttl_s) {

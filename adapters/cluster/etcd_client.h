@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "engine/status.h"
 
 namespace ordersync {
@@ -110,6 +112,8 @@ class EtcdClient {
  private:
   // POSTs `body` to `path` ("/v3/kv/range"), with failover; the answer's JSON text.
   Result<std::string> Call(std::string_view path, const std::string& body);
+  // Runs a txn whose failure branch is a range of the compared key.
+  Result<EtcdTxnResult> Txn(const nlohmann::json& body);
 
   const EtcdClientOptions options_;
   std::mutex mu_;
