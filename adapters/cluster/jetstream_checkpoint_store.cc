@@ -95,16 +95,30 @@ Status JetStreamCheckpointStore::EnsureChunkStream() {
 }
 
 Status JetStreamCheckpointStore::ReadPointer(uint32_t p, Pointer* ptr, bool* found) {
-  kvEntry* e = nullptr;
-  natsStatus s = kvStore_Get(&e, kv_, Key(p).c_str());
-  if (s == NATS_NOT_FOUND) {
+  // Read through the stream leader (STREAM.MSG.GET), not kvStore_Get: the client creates
+  // KV buckets with AllowDirect, and a direct get may be answered by a replica that has
+  // not applied the latest write yet. A new owner must never adopt an older checkpoint
+  // than the newest one: the log before the newest one may already be purged.
+  const std::string stream = "KV_" + options_.bucket;
+  const std::string subject = "$KV." + options_.bucket + "." + Key(p);
+  natsMsg* m = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&m, conn_->js(), stream.c_str(), subject.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
     *found = false;
     return Status::OK();
   }
-  if (s != NATS_OK) return NatsError("checkpoint pointer " + Key(p), s);
-  Status st = ptr->FromJson(std::string_view(static_cast<const char*>(kvEntry_Value(e)), kvEntry_ValueLen(e)));
-  ptr->revision = kvEntry_Revision(e);
-  kvEntry_Destroy(e);
+  if (s != NATS_OK) return NatsError("checkpoint pointer " + Key(p), s, jerr);
+  const char* operation = nullptr;
+  if (natsMsgHeader_Get(m, "KV-Operation", &operation) == NATS_OK && operation != nullptr &&
+      (std::string_view(operation) == "DEL" || std::string_view(operation) == "PURGE")) {
+    natsMsg_Destroy(m);
+    *found = false;
+    return Status::OK();
+  }
+  Status st = ptr->FromJson(std::string_view(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m))));
+  ptr->revision = natsMsg_GetSequence(m);
+  natsMsg_Destroy(m);
   *found = st.ok();
   return st;
 }
