@@ -5,6 +5,8 @@
 # server accepts it, this fails so that the configs and the doc get updated.
 # Usage: check_deploy_configs.sh <deploy/cluster dir>
 set -eu
+# Debian installs nats-server in /usr/sbin, which a non-root user's PATH may lack.
+PATH="$PATH:/usr/sbin"
 dir=$1
 for conf in "$dir"/nats-*.conf; do
   nats-server -t -c "$conf" || { echo "invalid: $conf"; exit 1; }

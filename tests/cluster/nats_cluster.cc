@@ -140,6 +140,8 @@ Status NatsCluster::Spawn(int i) {
       ::dup2(fd, STDERR_FILENO);
     }
     ::execlp(kNatsServer, kNatsServer, "-c", s.config.c_str(), static_cast<char*>(nullptr));
+    // Debian installs it in /usr/sbin, which a non-root user's PATH may lack.
+    ::execl("/usr/sbin/nats-server", kNatsServer, "-c", s.config.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   s.pid = pid;
