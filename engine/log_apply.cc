@@ -6,16 +6,15 @@
 namespace ordersync {
 
 Status ApplyLogItem(EventProcessor* processor, MasterDataGate* gate, Partition* partition, const LogItem& item,
-                    StoreBatch* batch, ReplayStats* stats) {
+                    StoreBatch* batch, ReplayStats* stats, std::string* reason_scratch) {
   assert(item.partition == partition->id());
   switch (item.type) {
     case LogItemType::kEvent: {
       EventOutcome outcome;
-      std::string reason;
       gate->BeginReplay(item);  // decide by the recorded master-data verdict
-      processor->Process(partition, item.bytes, item.received_at_ns, item.replay, batch, &outcome, &reason);
+      processor->Process(partition, item.bytes, item.received_at_ns, item.replay, batch, &outcome, reason_scratch);
       if (outcome == EventOutcome::kStoreError) {
-        return Status::IOError("applying the event log: the store could not be read: " + reason);
+        return Status::IOError("applying the event log: the store could not be read: " + *reason_scratch);
       }
       ++stats->events;
       return Status::OK();

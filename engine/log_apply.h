@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "engine/event_processor.h"
 #include "engine/log_record.h"
@@ -35,7 +36,9 @@ struct ReplayStats {
 // Applies `item` to `partition` (REQUIRES: item.partition == partition->id()). IOError
 // when an event could not be processed because the store could not be read (the state
 // is then behind the log: the caller must rebuild the partition, not go on).
+// `reason_scratch` is the caller's reusable buffer for an event's outcome reason (kept
+// across items so that excepted or duplicate events do not allocate one each).
 Status ApplyLogItem(EventProcessor* processor, MasterDataGate* gate, Partition* partition, const LogItem& item,
-                    StoreBatch* batch, ReplayStats* stats);
+                    StoreBatch* batch, ReplayStats* stats, std::string* reason_scratch);
 
 }  // namespace ordersync

@@ -97,7 +97,7 @@ Status PartitionFollower::Poll(uint32_t partition, size_t max_records, size_t* a
                                std::to_string(item.partition) + " (ending at " + std::to_string(end.offset) + ")");
         break;
       }
-      s = ApplyLogItem(&processor_, &gate_, p, item, f->batch.get(), &applied_stats_);
+      s = ApplyLogItem(&processor_, &gate_, p, item, f->batch.get(), &applied_stats_, &reason_scratch_);
     }
     if (s.ok()) s = items.status();
     if (!s.ok()) break;

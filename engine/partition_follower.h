@@ -121,6 +121,7 @@ class PartitionFollower {
   std::vector<std::unique_ptr<Followed>> followed_;  // null: not followed
   ReplayStats applied_stats_;
   LogRecordBuilder owner_record_;
+  std::string reason_scratch_;  // an applied event's outcome reason, reused
 };
 
 }  // namespace ordersync

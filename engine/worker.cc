@@ -77,6 +77,7 @@ Status Worker::Recover(const std::vector<LogStreamId>& streams, ReplayStats* sta
 
 Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stats) {
   processor_.SetStats(&replay_stats_);
+  std::string outcome_reason;
   auto replay = [&]() -> Status {
     for (const LogStreamId& id : streams) {
       bool needed = false;
@@ -115,7 +116,7 @@ Status Worker::Replay(const std::vector<LogStreamId>& streams, ReplayStats* stat
           if (!Owns(item.partition)) continue;
           Partition* p = (*partitions_)[item.partition].get();
           if (!AfterCheckpoint(p->checkpoint, id, end.offset)) continue;
-          ORDERSYNC_RETURN_IF_ERROR(ApplyLogItem(&processor_, &gate_, p, item, accum_.get(), stats));
+          ORDERSYNC_RETURN_IF_ERROR(ApplyLogItem(&processor_, &gate_, p, item, accum_.get(), stats, &outcome_reason));
         }
         ORDERSYNC_RETURN_IF_ERROR(items.status());
       }

@@ -254,9 +254,7 @@ Result<std::string> EtcdClient::Call(std::string_view path, const std::string& b
                              " ms each): " + errors);
 }
 
-Result<EtcdRangeResult> EtcdClient::RangePrefix(std::string_view prefix) {
-  json body = {{"key", Base64Encode(prefix.empty() ? std::string_view("\0", 1) : prefix)},
-               {"range_end", Base64Encode(PrefixRangeEnd(prefix))}};
+Result<EtcdRangeResult> EtcdClient::Range(const json& body) {
   Result<std::string> answer = Call("/v3/kv/range", body.dump());
   if (!answer.ok()) return answer.status();
   Result<json> j = Parse(*answer, "range");
@@ -267,16 +265,15 @@ Result<EtcdRangeResult> EtcdClient::RangePrefix(std::string_view prefix) {
   return out;
 }
 
+Result<EtcdRangeResult> EtcdClient::RangePrefix(std::string_view prefix) {
+  json body = {{"key", Base64Encode(prefix.empty() ? std::string_view("\0", 1) : prefix)},
+               {"range_end", Base64Encode(PrefixRangeEnd(prefix))}};
+  return Range(body);
+}
+
 Result<EtcdRangeResult> EtcdClient::Get(std::string_view key) {
   json body = {{"key", Base64Encode(key)}};
-  Result<std::string> answer = Call("/v3/kv/range", body.dump());
-  if (!answer.ok()) return answer.status();
-  Result<json> j = Parse(*answer, "range");
-  if (!j.ok()) return j.status();
-  EtcdRangeResult out;
-  out.revision = HeaderRevision(*j);
-  out.kvs = ParseKvs(*j);
-  return out;
+  return Range(body);
 }
 
 Result<int64_t> EtcdClient::Put(std::string_view key, std::string_view value, int64_t lease) {

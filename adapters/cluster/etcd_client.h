@@ -112,6 +112,8 @@ class EtcdClient {
  private:
   // POSTs `body` to `path` ("/v3/kv/range"), with failover; the answer's JSON text.
   Result<std::string> Call(std::string_view path, const std::string& body);
+  // Runs a range request (/v3/kv/range) and reads its keys and header revision.
+  Result<EtcdRangeResult> Range(const nlohmann::json& body);
   // Runs a txn whose failure branch is a range of the compared key.
   Result<EtcdTxnResult> Txn(const nlohmann::json& body);
 

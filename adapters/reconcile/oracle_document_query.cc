@@ -86,8 +86,8 @@ class OracleDocumentQuery final : public ErpDocumentQuery {
     return out;
   }
 
-  Status ParsePage(const DocumentQuery& query, const HttpCall& sent, const HttpResponse& answer, uint32_t page_size,
-                   QueryPage* page) const override {
+  Status ParsePage(const DocumentQuery& query, const HttpCall& sent, const HttpResponse& answer,
+                   uint32_t /*page_size*/, QueryPage* page) const override {
     AnswerReader in(query.name + " page at " + sent.path);
     const Resource* res = ResourceOf(query);
     if (res == nullptr) return in.Fail("query", "unknown resource");
@@ -138,7 +138,6 @@ class OracleDocumentQuery final : public ErpDocumentQuery {
                   (end == std::string::npos ? "" : next.path.substr(end));
       page->next = std::move(next);
     }
-    (void)page_size;
     return Status::OK();
   }
 
