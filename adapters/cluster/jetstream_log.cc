@@ -252,10 +252,7 @@ Result<std::unique_ptr<PartitionReader>> JetStreamLog::ReadPartition(uint32_t p,
 
 PartitionReader::~PartitionReader() {
   if (current_ != nullptr) natsMsg_Destroy(current_);
-  if (sub_ != nullptr) {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
-  }
+  log_->connection()->RetireSubscription(sub_);
 }
 
 PartitionReader::Outcome PartitionReader::Next(LogEntry* e, int64_t wait_ms) {
@@ -321,7 +318,7 @@ AsyncEventPublisher::~AsyncEventPublisher() {
     // Every publish times out after request_timeout_ms, so all callbacks have run by then
     // (with margin for nats.c's timer) and none can reach a destroyed publisher.
     WaitAll(2 * log_->connection()->options().request_timeout_ms + 1000).PermitUncheckedError();
-    jsCtx_Destroy(js_);
+    log_->connection()->RetireJetStreamContext(js_);
   }
 }
 

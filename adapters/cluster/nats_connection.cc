@@ -79,12 +79,30 @@ Result<jsCtx*> NatsConnection::NewJetStreamContext(jsPubAckHandler handler, void
   return js;
 }
 
-NatsConnection::~NatsConnection() {
-  if (js_ != nullptr) jsCtx_Destroy(js_);
-  if (conn_ != nullptr) {
-    natsConnection_Close(conn_);
-    natsConnection_Destroy(conn_);
+void NatsConnection::RetireSubscription(natsSubscription* sub) {
+  if (sub == nullptr) return;
+  natsSubscription_Unsubscribe(sub);
+  if (natsConnection_FlushTimeout(conn_, options_.request_timeout_ms) == NATS_OK) {
+    natsSubscription_Destroy(sub);
+    return;
   }
+  std::lock_guard<std::mutex> lock(retired_mu_);
+  retired_subscriptions_.push_back(sub);
+}
+
+void NatsConnection::RetireJetStreamContext(jsCtx* js) {
+  if (js == nullptr) return;
+  std::lock_guard<std::mutex> lock(retired_mu_);
+  retired_contexts_.push_back(js);
+}
+
+NatsConnection::~NatsConnection() {
+  // Close first: it joins the read loop, so nothing can be delivered to what is freed next.
+  if (conn_ != nullptr) natsConnection_Close(conn_);
+  for (jsCtx* js : retired_contexts_) jsCtx_Destroy(js);
+  for (natsSubscription* sub : retired_subscriptions_) natsSubscription_Destroy(sub);
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  if (conn_ != nullptr) natsConnection_Destroy(conn_);
   if (nopts_ != nullptr) natsOptions_Destroy(nopts_);
 }
 

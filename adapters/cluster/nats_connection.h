@@ -12,12 +12,18 @@
 // Thread-safety: a NatsConnection may be used from any thread (nats.c connections and
 // JetStream contexts are thread-safe); nats.c runs its own threads for reading, reconnect
 // and asynchronous publish acknowledgements.
+//
+// Subscriptions and asynchronous-publish contexts end through Retire*, never by destroying
+// them directly: libnats 3.4 (Debian bookworm) frees a subscription while its read loop
+// may still be delivering a message to it (nats.c issue #637, fixed in 3.6), a crash seen
+// here as a SEGV in natsConn_processMsg. Retiring waits for the read loop to pass.
 #pragma once
 
 #include <nats/nats.h>
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,8 +83,18 @@ class NatsConnection {
 
   // A further JetStream context on this connection whose asynchronous publishes report
   // their acknowledgements to `handler` (called on a nats.c thread, in publish order).
-  // The caller owns it (jsCtx_Destroy) and destroys it before this connection.
+  // It ends with RetireJetStreamContext (never jsCtx_Destroy).
   Result<jsCtx*> NewJetStreamContext(jsPubAckHandler handler, void* closure);
+
+  // Unsubscribes `sub` now and frees it once the read loop cannot be delivering to it: at
+  // once after a flush round trip (the read loop handles the PONG after any message it had
+  // already looked up), else — disconnected, flush timed out — when this connection closes.
+  void RetireSubscription(natsSubscription* sub);
+  // A context from NewJetStreamContext whose publishes were all acknowledged or timed out
+  // (no ack handler call can come: nats.c forgets a publish when it times out). Its reply
+  // subscription may still receive a late ack, so it is destroyed when this connection
+  // closes. Retired contexts are few (one per AsyncEventPublisher).
+  void RetireJetStreamContext(jsCtx* js);
 
  private:
   explicit NatsConnection(NatsOptions options) : options_(std::move(options)) {}
@@ -86,6 +102,9 @@ class NatsConnection {
   natsOptions* nopts_ = nullptr;
   natsConnection* conn_ = nullptr;
   jsCtx* js_ = nullptr;
+  std::mutex retired_mu_;
+  std::vector<natsSubscription*> retired_subscriptions_;  // guarded by retired_mu_
+  std::vector<jsCtx*> retired_contexts_;                   // guarded by retired_mu_
 };
 
 }  // namespace ordersync

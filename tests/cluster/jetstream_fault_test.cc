@@ -170,7 +170,7 @@ class AsyncPublisher {
       id = "async-fault-" + std::to_string(next_++);
     }
     const uint64_t n = std::stoull(id.substr(id.rfind('-') + 1));
-    const uint32_t p = static_cast<uint32_t>(n % kPartitions);
+    const uint32_t p = static_cast<uint32_t>(n % kPartitions);  // as PartitionOfId
     if (!pub_->Publish(p, id, EventRecord(p, n)).ok()) {  // Busy or disconnected: later
       std::lock_guard<std::mutex> lock(mu_);
       retry_.push_back(id);
@@ -197,12 +197,20 @@ class AsyncPublisher {
   std::thread thread_;
 };
 
+// The partition an id was published to (both publishers use the id's number modulo
+// kPartitions).
+uint32_t PartitionOfId(const std::string& id) {
+  return static_cast<uint32_t>(std::stoull(id.substr(id.rfind('-') + 1)) % kPartitions);
+}
+
 // Every acked id is in the log exactly once, at its acked sequence. Reads each partition
-// up to the highest acked sequence (the publisher may still be adding records).
+// up to its highest acked sequence (the publisher may still be adding records), waiting as
+// long as records keep coming within the deadline: right after a kill the ordered consumer
+// may pause while it is re-created on the new leader.
 void ExpectEveryAckedRecordReadable(test::NatsCluster* cluster, const JetStreamLogOptions& options,
                                     const std::map<std::string, uint64_t>& acked) {
-  uint64_t max_acked = 0;
-  for (const auto& [id, seq] : acked) max_acked = std::max(max_acked, seq);
+  std::vector<uint64_t> max_acked(kPartitions, 0);
+  for (const auto& [id, seq] : acked) max_acked[PartitionOfId(id)] = std::max(max_acked[PartitionOfId(id)], seq);
   auto conn = NatsConnection::Connect(cluster->ClientOptions());
   ASSERT_TRUE(conn.ok()) << conn.status().ToString();
   auto log = JetStreamLog::Open(conn->get(), options);
@@ -212,17 +220,25 @@ void ExpectEveryAckedRecordReadable(test::NatsCluster* cluster, const JetStreamL
     // Creating the reader's consumer needs the JetStream meta leader, which may itself be
     // re-elected after a kill: retry as an owner would.
     auto r = (*log)->ReadPartition(p, 0);
-    for (int attempt = 0; !r.ok() && attempt < 10; ++attempt) r = (*log)->ReadPartition(p, 0);
+    for (int attempt = 0; !r.ok() && attempt < 20; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      r = (*log)->ReadPartition(p, 0);
+    }
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     LogEntry e;
     uint64_t last = 0;
-    while (last < max_acked && (*r)->Next(&e, 1000) == PartitionReader::Outcome::kRecord) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (last < max_acked[p] && std::chrono::steady_clock::now() < deadline) {
+      const auto outcome = (*r)->Next(&e, 1000);
+      if (outcome == PartitionReader::Outcome::kError) break;
+      if (outcome == PartitionReader::Outcome::kNothingNow) continue;
       EXPECT_TRUE(e.malformed.ok()) << e.malformed.ToString();
       EXPECT_GT(e.sequence, last);
       last = e.sequence;
       found[std::string(e.msg_id)].push_back(e.sequence);
     }
     ASSERT_TRUE((*r)->status().ok()) << (*r)->status().ToString();
+    EXPECT_GE(last, max_acked[p]) << "partition " << p << " read back only up to sequence " << last;
   }
   size_t lost = 0, misplaced = 0;
   for (const auto& [id, seq] : acked) {
@@ -259,7 +275,7 @@ TEST(JetStreamFaultTest, KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedR
   const int first = cluster.IndexOf(cluster.StreamLeader(options.stream));
   ASSERT_GE(first, 0);
   cluster.Kill(first);
-  ASSERT_TRUE(publisher.WaitMoreAcked(100, 30000)) << "publishing did not continue: " << publisher.failure();
+  ASSERT_TRUE(publisher.WaitMoreAcked(100, 60000)) << "publishing did not continue: " << publisher.failure();
   {
     auto acked = publisher.Acked();
     const auto async_acked = async_publisher.Acked();
@@ -269,14 +285,14 @@ TEST(JetStreamFaultTest, KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedR
 
   // The killed server rejoins and catches up.
   ASSERT_TRUE(cluster.Restart(first).ok());
-  ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 30000).ok());
+  ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 60000).ok());
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 20000)) << publisher.failure();
 
   // Phase 2: kill -9 of the (new) leader — a different server.
   int second = cluster.IndexOf(cluster.StreamLeader(options.stream));
   if (second < 0 || second == first) second = (first + 1) % 3;
   cluster.Kill(second);
-  ASSERT_TRUE(publisher.WaitMoreAcked(100, 30000)) << "publishing did not continue: " << publisher.failure();
+  ASSERT_TRUE(publisher.WaitMoreAcked(100, 60000)) << "publishing did not continue: " << publisher.failure();
   publisher.Stop();
   ASSERT_TRUE(publisher.failure().empty()) << publisher.failure();
   ASSERT_TRUE(async_publisher.Drain(30000)) << "asynchronous publishes not all acknowledged";

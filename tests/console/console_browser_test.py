@@ -153,8 +153,19 @@ def page(driver, run, hash_):
     wait_for(f"page {hash_} ready", lambda: driver.find_element(By.ID, "page").get_attribute("data-ready") == name)
 
 
+def stable(read, attempts=20):
+    """read() again when the element it read was replaced meanwhile (the overview
+    re-renders its tiles every sample interval)."""
+    for _ in range(attempts - 1):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return read()
+
+
 def text(driver, css):
-    return driver.find_element(By.CSS_SELECTOR, css).text
+    return stable(lambda: driver.find_element(By.CSS_SELECTOR, css).text)
 
 
 def main():
@@ -186,7 +197,7 @@ def main():
         wait_for("events/s > 0 on the overview",
                  lambda: re.match(r"^[1-9][0-9,.]* /s", text(driver, "#tile-received .value")))
         wait_for("the ERP target on the overview", lambda: "erp" in text(driver, "#targets"))
-        assert driver.find_element(By.ID, "health").get_attribute("data-state") in ("ok", "warn", "bad")
+        assert stable(lambda: driver.find_element(By.ID, "health").get_attribute("data-state")) in ("ok", "warn", "bad")
         assert "UTC" in text(driver, "#updated")
         wait_for("a chart with points", lambda: driver.find_elements(By.CSS_SELECTOR, "#charts path.line"))
         run.shot(driver, "overview")
