@@ -40,6 +40,27 @@ struct ClusterOptions {
   // of the cluster prefix). Shorter = faster reaction to joins, leaves and drains.
   // Range 50..60000. Default: 500.
   uint32_t poll_interval_ms = 500;
+
+  // --- Cluster mode of `serve` (docs/cluster.md "Running a cluster") ---
+  // true: `serve` runs as a cluster node: its ingress publishes to the replicated log,
+  // it owns the partitions etcd gives it, and dispatches only those. Needs node_id and
+  // nats_urls. false: the single-node engine on the local log. Default: false.
+  bool enabled = false;
+  // NATS servers of the JetStream cluster holding the log (nats://host:port), tried in
+  // order for the first connect; the client learns the others from the cluster.
+  // Default: ["nats://127.0.0.1:4222"].
+  std::vector<std::string> nats_urls = {"nats://127.0.0.1:4222"};
+  // JetStream stream of the log and its subject prefix (<prefix>.ev.<p>, <prefix>.op.<p>).
+  // Defaults: "ORDERSYNC", "ordersync".
+  std::string stream = "ORDERSYNC";
+  std::string subject_prefix = "ordersync";
+  // Copies of the log and of the checkpoints (JetStream replicas, 1..5; 3 survives the
+  // loss of one server). Default: 3.
+  uint32_t replicas = 3;
+  // A partition's checkpoint is stored this often (when it applied something since), and
+  // the log before the previous one is purged. Shorter = faster restore on another node,
+  // more checkpoint traffic. Range 100..3600000. Default: 5000.
+  uint32_t checkpoint_interval_ms = 5000;
 };
 
 }  // namespace ordersync

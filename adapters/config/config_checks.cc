@@ -112,6 +112,28 @@ Status ValidateCluster(const ClusterOptions& c, const std::string& in) {
                                      "' is not an etcd client URL (http://host:port)" + in);
     }
   }
+  for (const std::string& u : c.nats_urls) {
+    if (u.rfind("nats://", 0) != 0 && u.rfind("tls://", 0) != 0) {
+      return Status::InvalidArgument("cluster.nats_urls: '" + u + "' is not a NATS URL (nats://host:port)" + in);
+    }
+  }
+  if (c.enabled && c.node_id.empty()) {
+    return Status::InvalidArgument("cluster.node_id: required when cluster.enabled = true (unique per node, "
+                                   "stable across restarts)" + in);
+  }
+  auto valid_token = [](const std::string& s) {
+    for (char ch : s) {
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) return false;
+    }
+    return !s.empty();
+  };
+  if (!valid_token(c.stream)) {
+    return Status::InvalidArgument("cluster.stream: '" + c.stream + "' may use only letters, digits, '-' and '_'" + in);
+  }
+  if (!valid_token(c.subject_prefix)) {
+    return Status::InvalidArgument("cluster.subject_prefix: '" + c.subject_prefix +
+                                   "' may use only letters, digits, '-' and '_' (one subject token)" + in);
+  }
   const uint64_t ttl_ms = uint64_t{c.lease_ttl_s} * 1000;
   if (uint64_t{c.safety_margin_ms} * 2 > ttl_ms) {
     return Status::InvalidArgument("cluster.safety_margin_ms: " + std::to_string(c.safety_margin_ms) +

@@ -283,6 +283,12 @@ void VisitCluster(V& v, ClusterOptions& o) {
   v.Integer("safety_margin_ms", o.safety_margin_ms, 100, 300 * 1000);
   v.Integer("request_timeout_ms", o.request_timeout_ms, 50, 60 * 1000);
   v.Integer("poll_interval_ms", o.poll_interval_ms, 50, 60 * 1000);
+  v.Bool("enabled", o.enabled);
+  v.StringList("nats_urls", o.nats_urls, /*non_empty=*/true);
+  v.String("stream", o.stream, StringRule::kNonEmpty);
+  v.String("subject_prefix", o.subject_prefix, StringRule::kNonEmpty);
+  v.Integer("replicas", o.replicas, 1, 5);
+  v.Integer("checkpoint_interval_ms", o.checkpoint_interval_ms, 100, 3600 * 1000);
 }
 
 template <typename V>

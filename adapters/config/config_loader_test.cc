@@ -344,6 +344,23 @@ TEST(ConfigLoaderTest, ClusterSectionIsReadAndChecked) {
   EXPECT_THAT(LoadError("[cluster]\netcd_endpoints = [\"a:2379\"]\n"),
               HasSubstr("cluster.etcd_endpoints: 'a:2379' is not an etcd client URL"));
   EXPECT_THAT(LoadError("[cluster]\nnode_id = \"a/b\"\n"), HasSubstr("cluster.node_id: 'a/b' may use only"));
+  EXPECT_FALSE(ok->cluster.enabled);
+  EXPECT_EQ(ok->cluster.replicas, 3u);
+  Result<AppConfig> on = LoadConfigString(
+      "[cluster]\nenabled = true\nnode_id = \"n2\"\nnats_urls = [\"nats://a:4222\", \"nats://b:4222\"]\n"
+      "stream = \"OS_EAST\"\nsubject_prefix = \"east\"\nreplicas = 1\ncheckpoint_interval_ms = 2000\n",
+      "test.toml");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->cluster.enabled);
+  EXPECT_EQ(on->cluster.nats_urls, (std::vector<std::string>{"nats://a:4222", "nats://b:4222"}));
+  EXPECT_EQ(on->cluster.stream, "OS_EAST");
+  EXPECT_EQ(on->cluster.subject_prefix, "east");
+  EXPECT_EQ(on->cluster.replicas, 1u);
+  EXPECT_EQ(on->cluster.checkpoint_interval_ms, 2000u);
+  EXPECT_THAT(LoadError("[cluster]\nenabled = true\n"), HasSubstr("cluster.node_id: required when cluster.enabled"));
+  EXPECT_THAT(LoadError("[cluster]\nnats_urls = [\"a:4222\"]\n"), HasSubstr("cluster.nats_urls: 'a:4222' is not a NATS URL"));
+  EXPECT_THAT(LoadError("[cluster]\nsubject_prefix = \"a.b\"\n"), HasSubstr("cluster.subject_prefix: 'a.b' may use only"));
+  EXPECT_THAT(LoadError("[cluster]\nreplicas = 7\n"), HasSubstr("cluster.replicas: expected an integer in 1..5"));
   EXPECT_THAT(LoadError("[cluster]\nname = \"\"\n"), HasSubstr("cluster.name: expected a non-empty string"));
   EXPECT_THAT(LoadError("[cluster]\nlease_ttl_s = 1\n"), HasSubstr("cluster.lease_ttl_s: expected an integer in 2..600"));
   EXPECT_THAT(LoadError("[cluster]\nlease_ttl_s = 4\nsafety_margin_ms = 2500\n"),

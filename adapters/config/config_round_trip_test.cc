@@ -123,6 +123,12 @@ void ExpectSameConfig(const AppConfig& a, const AppConfig& b) {
   EXPECT_EQ(a.cluster.safety_margin_ms, b.cluster.safety_margin_ms);
   EXPECT_EQ(a.cluster.request_timeout_ms, b.cluster.request_timeout_ms);
   EXPECT_EQ(a.cluster.poll_interval_ms, b.cluster.poll_interval_ms);
+  EXPECT_EQ(a.cluster.enabled, b.cluster.enabled);
+  EXPECT_EQ(a.cluster.nats_urls, b.cluster.nats_urls);
+  EXPECT_EQ(a.cluster.stream, b.cluster.stream);
+  EXPECT_EQ(a.cluster.subject_prefix, b.cluster.subject_prefix);
+  EXPECT_EQ(a.cluster.replicas, b.cluster.replicas);
+  EXPECT_EQ(a.cluster.checkpoint_interval_ms, b.cluster.checkpoint_interval_ms);
   ASSERT_EQ(a.reconcile.schedules.size(), b.reconcile.schedules.size());
   for (size_t i = 0; i < a.reconcile.schedules.size(); ++i) {
     const ReconcileScheduleOptions& r = a.reconcile.schedules[i];
@@ -352,6 +358,12 @@ AppConfig EveryFieldChanged() {
   c.cluster.safety_margin_ms = 2000;
   c.cluster.request_timeout_ms = 800;
   c.cluster.poll_interval_ms = 250;
+  c.cluster.enabled = true;
+  c.cluster.nats_urls = {"nats://n1:4222", "tls://n2:4222"};
+  c.cluster.stream = "OS_WEST";
+  c.cluster.subject_prefix = "west";
+  c.cluster.replicas = 5;
+  c.cluster.checkpoint_interval_ms = 750;
   // Scheduled reconciles (reconcile_schedule_config_test.cc): one per source, in the
   // order the targets are listed, which the dump keeps.
   c.reconcile.schedules = {{"billing-eu", 600, 7200, 60, "export", "/srv/erp/billing \"eu\".csv"},
