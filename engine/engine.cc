@@ -31,6 +31,7 @@ std::string_view EventOutcomeName(EventOutcome outcome) {
     case EventOutcome::kDuplicateExact: return "duplicate_exact";
     case EventOutcome::kDuplicateBusiness: return "duplicate_business";
     case EventOutcome::kStoreError: return "store_error";
+    case EventOutcome::kLogged: return "logged";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@
 #include "engine/clock.h"
 #include "engine/command_note.h"
 #include "engine/engine_options.h"
+#include "engine/event_intake.h"
 #include "engine/event_log.h"
 #include "engine/engine_stats.h"
 #include "engine/inbound_event.h"
@@ -52,7 +53,7 @@ struct RecoveryReport {
   int64_t duration_ns = 0;      // from Open's start until the workers run
 };
 
-class Engine {
+class Engine final : public EventIntake {
  public:
   // Opens the engine on `store` and `log` and recovers (see above), then starts the
   // workers. `outbox_listener` (may be null) receives the commands made durable.
@@ -92,8 +93,8 @@ class Engine {
   bool IsTargetBlocked(std::string_view target) const;
 
   // As Submit; when it answers Busy because the event's ERP target is blocked, sets
-  // *retry_after_ms to the target's suggested wait (else leaves it alone).
-  Status Submit(InboundEvent&& event, uint32_t* retry_after_ms);
+  // *retry_after_ms to the target's suggested wait (else leaves it alone). EventIntake.
+  Status Submit(InboundEvent&& event, uint32_t* retry_after_ms) override;
 
   // Stops accepting, processes everything queued, writes a final checkpoint, joins the
   // workers.
@@ -104,6 +105,7 @@ class Engine {
   uint32_t QueueDepth(uint32_t partition) const { return depths_[partition].load(std::memory_order_relaxed); }
   EngineStats Stats() const;
   const EngineOptions& options() const { return options_; }
+  Durability durability() const override { return options_.durability; }
   const RecoveryReport& recovery() const { return recovery_; }
   // Event-log bytes kept on disk across all streams (after truncation).
   uint64_t LogRetainedBytes() const;

@@ -5,9 +5,11 @@
 // buffer (e.g. a ZeroMQ message) without a copy by passing an owner and a release
 // function; Copy() makes a heap copy for tests and replays.
 //
-// ResultSink: how the engine reports the outcome of each submitted event. OnEventResult
-// is called on a worker thread, once per event, only after the batch holding the event's
-// effects is durable (per EngineOptions::durability). It must not block.
+// ResultSink: how an EventIntake (engine/event_intake.h) reports the outcome of each
+// submitted event. OnEventResult is called once per event, on a thread of the intake's:
+// the engine's worker, only after the batch holding the event's effects is durable (per
+// EngineOptions::durability); the cluster front door's nats.c thread, once JetStream
+// acknowledged (or refused) the publish. It must not block.
 #pragma once
 
 #include <cstddef>
@@ -75,11 +77,16 @@ enum class EventOutcome : uint8_t {
   kDuplicateExact,     // event_id already seen within the dedup window
   kDuplicateBusiness,  // same business fact already applied under another event_id
   kStoreError,         // the batch could not be written; nothing is durable; resend
+  // Cluster mode (adapters/cluster/front_door.h): durable in the replicated log (stored
+  // on a quorum of JetStream servers); the processing outcome (applied, parked,
+  // excepted, duplicate) is decided later by the partition's owner and seen in trace and
+  // metrics. Reason "" or "already_in_log" (JetStream's duplicate window caught a resend).
+  kLogged,
 };
 // (The engine-side report is EventReport; the wire's per-frame answer is the
 // EventResult table of schemas/ingress.fbs.)
 
-// Wire-ish name: "applied", "parked", ...
+// Wire-ish name: "applied", "parked", ..., "logged".
 std::string_view EventOutcomeName(EventOutcome outcome);
 
 struct EventReport {

@@ -304,6 +304,15 @@ PartitionReader::Outcome PartitionReader::Next(LogEntry* e, int64_t wait_ms) {
   return Outcome::kRecord;
 }
 
+AsyncEventPublisher::AsyncEventPublisher(JetStreamLog* log, Callback cb, void* closure)
+    : log_(log),
+      callback_(cb),
+      closure_(closure),
+      contexts_(2 * static_cast<size_t>(std::max<int64_t>(1, log->connection()->options().max_async_pending))) {
+  subjects_.reserve(log->options().partitions);
+  for (uint32_t p = 0; p < log->options().partitions; ++p) subjects_.push_back(log->Subject(LogSubjectKind::kEvent, p));
+}
+
 Result<std::unique_ptr<AsyncEventPublisher>> AsyncEventPublisher::Create(JetStreamLog* log, Callback callback,
                                                                          void* closure) {
   std::unique_ptr<AsyncEventPublisher> p(new AsyncEventPublisher(log, callback, closure));
@@ -339,29 +348,39 @@ void AsyncEventPublisher::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*
   } else {
     c.status = Status::Internal("publish ack without result");
   }
+  self->contexts_.Take(msg, &c.context);
   self->callback_(self->closure_, c);
   natsMsg_Destroy(msg);
   self->completed_.fetch_add(1, std::memory_order_release);
 }
 
-Status AsyncEventPublisher::Publish(uint32_t p, std::string_view event_id, std::string_view record) {
+Status AsyncEventPublisher::Publish(uint32_t p, std::string_view event_id, std::string_view record, Context context) {
   if (p >= log_->options().partitions) return Status::InvalidArgument("partition out of range");
   if (event_id.empty()) return Status::InvalidArgument("event publish without event_id");
-  const std::string subject = log_->Subject(LogSubjectKind::kEvent, p);
+  const std::string& subject = subjects_[p];
   auto m = NewMsg(subject, record);
   if (!m.ok()) return m.status();
-  ORDERSYNC_RETURN_IF_ERROR(SetHeader(m->get(), kMsgIdHeader, std::string(event_id)));
+  thread_local std::string id;  // nats.c wants a terminated string; no allocation per event
+  id.assign(event_id);
+  ORDERSYNC_RETURN_IF_ERROR(SetHeader(m->get(), kMsgIdHeader, id));
   jsPubOptions po;
   jsPubOptions_Init(&po);
   // Without MaxWait a publish whose ack never comes (its server died) would stay in
   // flight forever; with it the callback reports a timeout.
   po.MaxWait = log_->connection()->options().request_timeout_ms;
   natsMsg* raw = m->release();
-  // Counted before the ack can arrive (on another thread), uncounted if it is not sent.
+  const void* const key = raw;
+  // Registered before the ack can arrive (on another thread), removed if it is not sent.
+  if (!contexts_.Put(key, context)) {
+    natsMsg_Destroy(raw);
+    return Status::Busy("publish " + subject + ": too many publishes awaiting their ack");
+  }
   published_.fetch_add(1, std::memory_order_relaxed);
   natsStatus s = js_PublishMsgAsync(js_, &raw, &po);
   if (s != NATS_OK) {
     published_.fetch_sub(1, std::memory_order_relaxed);
+    Context unused;
+    contexts_.Take(key, &unused);  // no ack handler call comes for a publish that failed
     if (raw != nullptr) natsMsg_Destroy(raw);  // not taken over by nats.c
     if (s == NATS_TIMEOUT) return Status::Busy("publish " + subject + ": too many publishes awaiting their ack");
     return NatsError("publish " + subject, s);

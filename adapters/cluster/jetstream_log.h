@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "adapters/cluster/nats_connection.h"
+#include "adapters/cluster/publish_contexts.h"
 #include "engine/status.h"
 
 namespace ordersync {
@@ -153,14 +154,24 @@ class PartitionReader {
 
 // The front door's publisher: event records published asynchronously with at most
 // NatsOptions::max_async_pending awaiting their PubAck; each completion is reported to
-// the callback on a nats.c thread, in publish order per connection.
+// the callback on a nats.c thread with the context given to its Publish. Completions
+// usually come in publish order, but not always (a publish that timed out is reported
+// after later ones that were acknowledged): use the context, not the order.
+// The caller's context of one asynchronous publish, handed back with its completion.
+struct PublishContext {
+  void* object = nullptr;
+  uint64_t cookie = 0;
+};
+
 class AsyncEventPublisher {
  public:
+  using Context = PublishContext;
   struct Completion {
     uint32_t partition = 0;
     std::string_view event_id;  // valid during the callback
     Status status;              // OK: stored (or a duplicate); else why not
     PublishAck ack;
+    Context context;            // as given to Publish
   };
   using Callback = void (*)(void* closure, const Completion& completion);
 
@@ -170,20 +181,23 @@ class AsyncEventPublisher {
   // request_timeout_ms), so no callback runs after it returns.
   ~AsyncEventPublisher();
 
-  // Queues the publish. Busy when max_async_pending publishes stayed in flight for
-  // async_stall_wait_ms; other errors when it could not be sent. When OK, the callback
-  // is called exactly once for it.
-  Status Publish(uint32_t p, std::string_view event_id, std::string_view record);
+  // Queues the publish (the record is copied into the nats.c message). Busy when
+  // max_async_pending publishes stayed in flight for async_stall_wait_ms; other errors
+  // when it could not be sent. When OK, the callback is called exactly once for it (it
+  // may be before Publish returns).
+  Status Publish(uint32_t p, std::string_view event_id, std::string_view record, Context context = {});
   // Waits until every queued publish has completed (Unavailable after timeout_ms).
   Status WaitAll(int64_t timeout_ms);
   uint64_t in_flight() const { return published_.load() - completed_.load(); }
 
  private:
-  AsyncEventPublisher(JetStreamLog* log, Callback cb, void* closure) : log_(log), callback_(cb), closure_(closure) {}
+  AsyncEventPublisher(JetStreamLog* log, Callback cb, void* closure);
   static void OnAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   JetStreamLog* log_;
   Callback callback_;
   void* closure_;
+  std::vector<std::string> subjects_;  // <prefix>.ev.<p>, made once
+  PublishContexts<Context> contexts_;  // of the publishes in flight, by message
   jsCtx* js_ = nullptr;
   std::atomic<uint64_t> published_{0}, completed_{0};
 };

@@ -58,19 +58,19 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view t
 }  // namespace
 
 EdiIngestor::EdiIngestor(const EdiOptions& partners, const EdiIngressOptions& options,
-                         const ValidatorOptions& validation, Engine* engine, QuarantineWriter* quarantine,
+                         const ValidatorOptions& validation, EventIntake* intake, QuarantineWriter* quarantine,
                          const Clock* clock)
     : partners_(partners),
       options_(options),
       validation_(validation),
-      engine_(engine),
+      intake_(intake),
       quarantine_(quarantine),
       clock_(clock) {}
 
 Result<std::unique_ptr<EdiIngestor>> EdiIngestor::Create(const EdiOptions& partners, const EdiIngressOptions& options,
-                                                         const ValidatorOptions& validation, Engine* engine,
+                                                         const ValidatorOptions& validation, EventIntake* intake,
                                                          QuarantineWriter* quarantine, const Clock* clock) {
-  std::unique_ptr<EdiIngestor> ingestor(new EdiIngestor(partners, options, validation, engine, quarantine, clock));
+  std::unique_ptr<EdiIngestor> ingestor(new EdiIngestor(partners, options, validation, intake, quarantine, clock));
   if (options.functional_acks) {
     if (options.outbox_dir.empty()) {
       return Status::InvalidArgument("ingress.edi.outbox_dir must be set to write 997 acknowledgements");
@@ -134,12 +134,12 @@ Status EdiIngestor::SubmitAndWait(EdiAnalysis* analysis, EdiFileReport* report) 
         in.received_at_ns = clock_->NowNanos();
         in.sink = &results;
         in.cookie = i;
-        const Status s = engine_->Submit(std::move(in));
+        const Status s = intake_->Submit(std::move(in), nullptr);
         if (s.ok()) break;
         if (!s.IsBusy()) {
           results.Cancel(1);
           results.Wait();  // the events already submitted still report into `results`
-          return Status::Unavailable("edi: the engine does not take events: " + s.ToString());
+          return Status::Unavailable("edi: the intake does not take events: " + s.ToString());
         }
         std::this_thread::sleep_for(kBusyRetry);
       }

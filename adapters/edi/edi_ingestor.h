@@ -1,14 +1,15 @@
 // EdiIngestor: takes one X12 file all the way in: analyses it (edi_analysis.h), submits
-// every mapped event through Engine::Submit (in file order; Busy is retried), waits until
-// each has its result — i.e. is durable — then quarantines the rejected parts (reason,
+// every mapped event through EventIntake::Submit (the Engine, or in cluster mode the
+// ClusterFrontDoor; in file order; Busy is retried), waits until each has its result —
+// i.e. is durable (kLogged, in cluster mode: in the replicated log) — then quarantines the rejected parts (reason,
 // partner, file name) and writes one 997 per received group to
 // <outbox_dir>/<partner>/997-<control>.edi. Only then does Ingest return, so a caller
 // that moves the file afterwards (InboxWatcher) never loses a fact: a crash before the
 // move replays the file, and the engine answers its events Duplicate.
 //
 // Thread-safety: Ingest may be called from several threads at once (the inbox watcher and
-// the admin endpoint's `edi.ingest`); the engine, quarantine writer and control numbers
-// are shared safely. REQUIRES: the engine, quarantine writer and clock outlive it.
+// the admin endpoint's `edi.ingest`); the intake, quarantine writer and control numbers
+// are shared safely. REQUIRES: the intake, quarantine writer and clock outlive it.
 #pragma once
 
 #include <array>
@@ -22,7 +23,7 @@
 #include "adapters/edi/functional_ack.h"
 #include "adapters/ingress/quarantine_store.h"
 #include "engine/clock.h"
-#include "engine/engine.h"
+#include "engine/event_intake.h"
 #include "engine/status.h"
 
 namespace ordersync {
@@ -65,7 +66,7 @@ struct EdiIngestStats {
 class EdiIngestor {
  public:
   static Result<std::unique_ptr<EdiIngestor>> Create(const EdiOptions& partners, const EdiIngressOptions& options,
-                                                     const ValidatorOptions& validation, Engine* engine,
+                                                     const ValidatorOptions& validation, EventIntake* intake,
                                                      QuarantineWriter* quarantine,
                                                      const Clock* clock = SystemClock::Default());
 
@@ -80,7 +81,7 @@ class EdiIngestor {
 
  private:
   EdiIngestor(const EdiOptions& partners, const EdiIngressOptions& options, const ValidatorOptions& validation,
-              Engine* engine, QuarantineWriter* quarantine, const Clock* clock);
+              EventIntake* intake, QuarantineWriter* quarantine, const Clock* clock);
   Status SubmitAndWait(EdiAnalysis* analysis, EdiFileReport* report);
   Status Quarantine(const std::string& file_name, const EdiAnalysis& analysis);
   Status WriteAcks(const EdiAnalysis& analysis, EdiFileReport* report);
@@ -88,7 +89,7 @@ class EdiIngestor {
   const EdiOptions partners_;
   const EdiIngressOptions options_;
   const ValidatorOptions validation_;
-  Engine* const engine_;
+  EventIntake* const intake_;
   QuarantineWriter* const quarantine_;
   const Clock* const clock_;
   std::unique_ptr<ControlNumbers> control_numbers_;

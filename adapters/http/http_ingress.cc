@@ -55,6 +55,11 @@ class RequestResults final : public ResultSink {
       case EventOutcome::kExcepted: s.status = HttpVerdict::kAccepted; s.reason.assign("exception:").append(r.reason); break;
       case EventOutcome::kDuplicateExact:
       case EventOutcome::kDuplicateBusiness: s.status = HttpVerdict::kDuplicate; s.reason.assign(r.reason); break;
+      case EventOutcome::kLogged:  // cluster mode: in the replicated log; processed later
+        s.status = HttpVerdict::kAccepted;
+        s.reason.assign("logged");
+        if (!r.reason.empty()) s.reason.append(":").append(r.reason);
+        break;
       case EventOutcome::kStoreError:
         s.status = HttpVerdict::kBusy;
         s.reason = "store_error";
@@ -107,11 +112,11 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 class HttpIngress::Impl {
  public:
   Impl(const HttpIngressOptions& options, const IngressOptions& ingress, const ValidatorOptions& validation,
-       Engine* engine, QuarantineWriter* quarantine, const Clock* clock)
+       EventIntake* intake, QuarantineWriter* quarantine, const Clock* clock)
       : options_(options),
         ingress_(ingress),
         validation_(validation),
-        engine_(engine),
+        intake_(intake),
         quarantine_(quarantine),
         clock_(clock),
         limiter_(ingress.rate_limit) {}
@@ -153,7 +158,7 @@ class HttpIngress::Impl {
   const HttpIngressOptions options_;
   const IngressOptions ingress_;
   const ValidatorOptions validation_;
-  Engine* const engine_;
+  EventIntake* const intake_;
   QuarantineWriter* const quarantine_;
   const Clock* const clock_;
   std::string token_;
@@ -299,7 +304,7 @@ void HttpIngress::Impl::HandleEvents(const httplib::Request& req, httplib::Respo
       reject(i, reason, "element " + std::to_string(i) + ": " + description, nullptr);
       continue;
     }
-    // FlatBuffers reads in place: hand the engine an aligned heap copy.
+    // FlatBuffers reads in place: hand the intake an aligned heap copy.
     EventBuffer bytes = EventBuffer::Copy(buffers[i]);
     const Envelope* envelope = nullptr;
     const Rejection rejection = ValidateEnvelope(bytes.data(), bytes.size(), validation_, &envelope);
@@ -326,7 +331,8 @@ void HttpIngress::Impl::HandleEvents(const httplib::Request& req, httplib::Respo
     event.sink = &results;
     event.cookie = i;
     results.Expect();
-    const Status s = engine_->Submit(std::move(event));
+    uint32_t retry_after_ms = 0;  // set by the intake when it knows how long to wait
+    const Status s = intake_->Submit(std::move(event), &retry_after_ms);
     if (!s.ok()) {
       results.Cancel();
       {
@@ -335,7 +341,7 @@ void HttpIngress::Impl::HandleEvents(const httplib::Request& req, httplib::Respo
       }
       slot.status = HttpVerdict::kBusy;
       slot.reason = s.IsBusy() ? "engine_busy" : "engine_unavailable";
-      slot.retry_after_ms = ingress_.busy_retry_after_ms;
+      slot.retry_after_ms = std::max(ingress_.busy_retry_after_ms, retry_after_ms);
     }
   }
   if (!rejected.empty() && quarantine_ != nullptr) {
@@ -371,9 +377,9 @@ HttpIngress::~HttpIngress() { Stop(); }
 
 Result<std::unique_ptr<HttpIngress>> HttpIngress::Start(const HttpIngressOptions& options,
                                                         const IngressOptions& ingress,
-                                                        const ValidatorOptions& validation, Engine* engine,
+                                                        const ValidatorOptions& validation, EventIntake* intake,
                                                         QuarantineWriter* quarantine, const Clock* clock) {
-  auto impl = std::make_unique<Impl>(options, ingress, validation, engine, quarantine, clock);
+  auto impl = std::make_unique<Impl>(options, ingress, validation, intake, quarantine, clock);
   std::string url;
   ORDERSYNC_RETURN_IF_ERROR(impl->Bind(&url));
   std::unique_ptr<HttpIngress> server(new HttpIngress(std::move(impl)));

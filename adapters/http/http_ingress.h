@@ -16,11 +16,13 @@
 //
 // Per element, on the request's thread: parse (flatbuffers::Parser on the compiled-in
 // schema) -> ValidateEnvelope (the same checks and reason codes as a ZeroMQ frame) ->
-// rate limit ([ingress.rate_limit], a limiter of its own) -> Engine::Submit. Rejected
-// elements are quarantined (endpoint "http") before the reply.
+// rate limit ([ingress.rate_limit], a limiter of its own) -> EventIntake::Submit (the
+// Engine, or in cluster mode the ClusterFrontDoor, whose kLogged is answered "accepted"
+// with reason "logged"). Rejected elements are quarantined (endpoint "http") before the
+// reply.
 //
 // Thread-safety: Start/Stop from one controlling thread; Stats from any. Stop before the
-// engine stops: requests in progress still wait for their results.
+// intake stops: requests in progress still wait for their results.
 #pragma once
 
 #include <atomic>
@@ -32,7 +34,7 @@
 #include "adapters/ingress/ingress_options.h"
 #include "adapters/ingress/quarantine_store.h"
 #include "engine/clock.h"
-#include "engine/engine.h"
+#include "engine/event_intake.h"
 #include "engine/envelope_validator.h"
 #include "engine/status.h"
 
@@ -49,7 +51,7 @@ class HttpIngress {
   // cannot be bound, the token file cannot be read, or the address is not loopback and
   // no token file is set. Everything passed must outlive the server.
   static Result<std::unique_ptr<HttpIngress>> Start(const HttpIngressOptions& options, const IngressOptions& ingress,
-                                                    const ValidatorOptions& validation, Engine* engine,
+                                                    const ValidatorOptions& validation, EventIntake* intake,
                                                     QuarantineWriter* quarantine,
                                                     const Clock* clock = SystemClock::Default());
   ~HttpIngress();

@@ -1,6 +1,6 @@
 // IngressServer::Impl, the frame half: reading a message into a batch, validating and
-// submitting each frame to the engine, rejections with their quarantined copy, and the
-// engine's results coming back. See ingress_server_impl.h.
+// submitting each frame to the engine (or cluster front door: the EventIntake),
+// rejections with their quarantined copy, and the results coming back. See ingress_server_impl.h.
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/ingress/ingress_server_impl.h"
 
@@ -191,7 +191,7 @@ IngressServer::Impl::FrameOutcome IngressServer::Impl::ProcessFrame(Batch* b, si
   event.cookie = reinterpret_cast<uint64_t>(&slot);
   b->pending.fetch_add(1, std::memory_order_relaxed);
   uint32_t target_wait_ms = 0;  // set when the event's ERP target is backlogged
-  const Status s = engine_->Submit(std::move(event), &target_wait_ms);
+  const Status s = intake_->Submit(std::move(event), &target_wait_ms);
   if (s.ok()) return FrameOutcome::kSubmitted;
   b->pending.fetch_sub(1, std::memory_order_relaxed);  // never reaches 0: the ingress holds 1
   limiter_.Refund(source);
@@ -222,6 +222,11 @@ void IngressServer::Impl::OnEventResult(uint64_t cookie, const EventReport& resu
     case EventOutcome::kDuplicateBusiness:
       slot->status = IngressVerdict::kDuplicate;
       slot->reason.assign(result.reason);
+      break;
+    case EventOutcome::kLogged:  // cluster mode: in the replicated log; processed later
+      slot->status = IngressVerdict::kAccepted;
+      slot->reason.assign("logged");
+      if (!result.reason.empty()) slot->reason.append(":").append(result.reason);
       break;
     case EventOutcome::kStoreError:
       slot->status = IngressVerdict::kBusy;

@@ -11,7 +11,7 @@ using ingress_internal::kStopReplyTimeout;
 Status IngressServer::Impl::Open(std::string* ack_endpoint, std::string* pull_endpoint) {
   if (quarantine_ == nullptr) {
     Result<std::unique_ptr<QuarantineWriter>> q =
-        QuarantineWriter::Open(store_, options_.quarantine, engine_->options().durability);
+        QuarantineWriter::Open(store_, options_.quarantine, intake_->durability());
     if (!q.ok()) return q.status();
     owned_quarantine_ = std::move(q).value();
     quarantine_ = owned_quarantine_.get();
@@ -244,10 +244,10 @@ void IngressServer::Impl::Run() {
 IngressServer::IngressServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<IngressServer>> IngressServer::Start(const IngressOptions& options,
-                                                            const ValidatorOptions& validation, Engine* engine,
+                                                            const ValidatorOptions& validation, EventIntake* intake,
                                                             StateStore* store, const Clock* clock,
                                                             QuarantineWriter* shared_quarantine) {
-  auto impl = std::make_unique<Impl>(options, validation, engine, store, clock, shared_quarantine);
+  auto impl = std::make_unique<Impl>(options, validation, intake, store, clock, shared_quarantine);
   std::string ack, pull;
   ORDERSYNC_RETURN_IF_ERROR(impl->Open(&ack, &pull));
   std::unique_ptr<IngressServer> server(new IngressServer(std::move(impl)));

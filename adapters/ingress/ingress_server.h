@@ -23,10 +23,13 @@
 //
 // Per frame, on the ingress thread: copy only if misaligned; validate
 // (engine/envelope_validator.h) → Rejected + quarantine; rate limit (per source and
-// global) → Throttled with retry_after_ms; Engine::Submit → Busy with retry_after_ms
-// when the partition (or ERP target) is full; else the engine reports the outcome on a
-// worker thread (ResultSink). Frames are handed to the engine without a copy: the batch
-// owns them until its last result arrives, which is after the engine's last read.
+// global) → Throttled with retry_after_ms; EventIntake::Submit (engine/event_intake.h:
+// the Engine, or in cluster mode the ClusterFrontDoor) → Busy with retry_after_ms when
+// the partition (or ERP target, or the log's publish window) is full; else the intake
+// reports the outcome on a thread of its own (ResultSink). Frames are handed over without
+// a copy: the batch owns them until its last result arrives, which is after the intake's
+// last read. In cluster mode an event reported kLogged is answered Accepted with reason
+// "logged" (docs/cluster.md, "Front door").
 // Results come back without locks: the worker that completes a batch pushes it onto a
 // lock-free queue (moodycamel) and signals an eventfd that the ingress thread polls
 // next to its sockets; only the ingress thread touches sockets.
@@ -39,8 +42,8 @@
 // quarantine (entries and bytes) and the rate limiter's source table.
 //
 // Thread-safety: Start, Stop and the destructor from one controlling thread;
-// UpdateRateLimits and Stats from any thread. Stop before the engine stops: it answers
-// the batches already submitted, which needs the engine's results.
+// UpdateRateLimits and Stats from any thread. Stop before the intake stops: it answers
+// the batches already submitted, which needs the intake's results.
 #pragma once
 
 #include <atomic>
@@ -52,7 +55,7 @@
 #include "adapters/ingress/ingress_options.h"
 #include "adapters/ingress/ingress_stats.h"
 #include "engine/clock.h"
-#include "engine/engine.h"
+#include "engine/event_intake.h"
 #include "engine/envelope_validator.h"
 #include "engine/state_store.h"
 #include "engine/status.h"
@@ -65,13 +68,13 @@ class IngressServer {
  public:
   // Binds the configured endpoints (and the ZAP handler when CURVE is on) and starts the
   // ingress thread. Fails without starting anything if an endpoint cannot be bound or a
-  // key cannot be read. `engine`, `store` and `clock` must outlive the server; rejected
-  // frames are quarantined in `store` with the engine's durability, through
+  // key cannot be read. `intake`, `store` and `clock` must outlive the server; rejected
+  // frames are quarantined in `store` with the intake's durability(), through
   // `shared_quarantine` when given (the process's one writer, shared with the EDI and
   // HTTP ingresses; it must outlive the server), else through a writer of its own.
   static Result<std::unique_ptr<IngressServer>> Start(const IngressOptions& options,
                                                       const ValidatorOptions& validation,
-                                                      Engine* engine, StateStore* store,
+                                                      EventIntake* intake, StateStore* store,
                                                       const Clock* clock = SystemClock::Default(),
                                                       QuarantineWriter* shared_quarantine = nullptr);
   ~IngressServer();

@@ -82,12 +82,12 @@ inline std::vector<std::string> ThrottleLabels(const RateLimitOptions& limits) {
 class IngressServer::Impl final : public ResultSink {
  public:
   using SteadyClock = ingress_internal::SteadyClock;
-  Impl(const IngressOptions& options, const ValidatorOptions& validation, Engine* engine, StateStore* store,
+  Impl(const IngressOptions& options, const ValidatorOptions& validation, EventIntake* intake, StateStore* store,
        const Clock* clock, QuarantineWriter* shared_quarantine)
       : quarantine_(shared_quarantine),
         options_(options),
         validation_(validation),
-        engine_(engine),
+        intake_(intake),
         store_(store),
         clock_(clock),
         limiter_(options.rate_limit),
@@ -191,7 +191,7 @@ class IngressServer::Impl final : public ResultSink {
   std::unique_ptr<QuarantineWriter> owned_quarantine_;
   const IngressOptions options_;
   const ValidatorOptions validation_;
-  Engine* const engine_;
+  EventIntake* const intake_;
   StateStore* const store_;
   const Clock* const clock_;
   RateLimiter limiter_;
