@@ -27,6 +27,7 @@
 #include "engine/checkpointer.h"
 #include "engine/clock.h"
 #include "engine/command_note.h"
+#include "engine/dispatcher_host.h"
 #include "engine/engine_options.h"
 #include "engine/event_intake.h"
 #include "engine/event_log.h"
@@ -53,7 +54,9 @@ struct RecoveryReport {
   int64_t duration_ns = 0;      // from Open's start until the workers run
 };
 
-class Engine final : public EventIntake {
+// The single node's EventIntake (the ingresses submit to it) and DispatcherHost (the ERP
+// dispatcher talks to it through that interface).
+class Engine final : public EventIntake, public DispatcherHost {
  public:
   // Opens the engine on `store` and `log` and recovers (see above), then starts the
   // workers. `outbox_listener` (may be null) receives the commands made durable.
@@ -63,7 +66,7 @@ class Engine final : public EventIntake {
                                               const Clock* clock = SystemClock::Default(),
                                               OutboxListener* outbox_listener = nullptr,
                                               const MasterDataSource* master_data = nullptr);
-  ~Engine();
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -75,11 +78,11 @@ class Engine final : public EventIntake {
   // Runs `task` on the worker owning `partition`, inside its next group commit. Not
   // subject to admission limits (control work must get through under load).
   // Unavailable after Stop(); InvalidArgument for a partition out of range.
-  Status SubmitTask(uint32_t partition, std::unique_ptr<PartitionTask> task);
+  Status SubmitTask(uint32_t partition, std::unique_ptr<PartitionTask> task) override;
 
   // What the ERP fan-out says about commands it took over (answers, re-sends, dead
   // letters): logged with the partition's next group commit. Unavailable after Stop().
-  Status SubmitNotes(std::vector<CommandNote>&& notes);
+  Status SubmitNotes(std::vector<CommandNote>&& notes) override;
 
   // Cuts a checkpoint of every partition covering everything processed before the call
   // and waits until it is durable, so the StateStore shows all of it (tests, `trace`).
@@ -89,7 +92,7 @@ class Engine final : public EventIntake {
   // high-water mark, or its circuit is open), Submit answers Busy for events whose
   // commands route to it, suggesting `retry_after_ms` (0: the ingress default). Unknown
   // targets are ignored. Any thread.
-  void SetTargetBlocked(std::string_view target, bool blocked, uint32_t retry_after_ms = 0);
+  void SetTargetBlocked(std::string_view target, bool blocked, uint32_t retry_after_ms = 0) override;
   bool IsTargetBlocked(std::string_view target) const;
 
   // As Submit; when it answers Busy because the event's ERP target is blocked, sets

@@ -59,7 +59,7 @@ void OutboxDispatcher::Impl::UpdateBackPressure(int64_t now) {
     if (!t.ingress_blocked && t.backlog >= t.options.outbox_high_water) {
       t.ingress_blocked = true;
       t.retry_after_ms = RetryHintMs(t, now);
-      if (engine_ != nullptr) engine_->SetTargetBlocked(t.options.name, true, t.retry_after_ms);
+      if (host_ != nullptr) host_->SetTargetBlocked(t.options.name, true, t.retry_after_ms);
       spdlog::warn(
           "erp target {}: outbox backlog {} reached the high-water mark {}: ingress answers Busy for it "
           "(retry after {} ms)",
@@ -67,7 +67,7 @@ void OutboxDispatcher::Impl::UpdateBackPressure(int64_t now) {
     } else if (t.ingress_blocked && t.backlog <= t.options.outbox_low_water) {
       t.ingress_blocked = false;
       t.retry_after_ms = 0;
-      if (engine_ != nullptr) engine_->SetTargetBlocked(t.options.name, false);
+      if (host_ != nullptr) host_->SetTargetBlocked(t.options.name, false, 0);
       spdlog::info("erp target {}: outbox backlog {} down to the low-water mark {}: ingress accepts again",
                    t.options.name, t.backlog, t.options.outbox_low_water);
     } else if (t.ingress_blocked) {
@@ -75,7 +75,7 @@ void OutboxDispatcher::Impl::UpdateBackPressure(int64_t now) {
       const uint32_t hint = RetryHintMs(t, now);
       if (hint != t.retry_after_ms) {
         t.retry_after_ms = hint;
-        if (engine_ != nullptr) engine_->SetTargetBlocked(t.options.name, true, hint);
+        if (host_ != nullptr) host_->SetTargetBlocked(t.options.name, true, hint);
       }
     }
   }

@@ -115,8 +115,8 @@ void OutboxDispatcher::Impl::Flush() {
   }
   for (CommandNote& n : dead_notes_) notes_.push_back(std::move(n));
   dead_notes_.clear();
-  if (notes_.empty() || engine_ == nullptr) return;
-  if (Status s = engine_->SubmitNotes(std::move(notes_)); !s.ok()) {
+  if (notes_.empty() || host_ == nullptr) return;
+  if (Status s = host_->SubmitNotes(std::move(notes_)); !s.ok()) {
     // The engine is stopping: the commands stay in its outbox and are re-sent after a
     // restart (answered AlreadyPosted).
     s.PermitUncheckedError();
@@ -134,9 +134,18 @@ void OutboxDispatcher::Impl::HandleControl() {
     control_.pop_front();
   }
   Flush();
-  if (request->kind == DispatcherControl::Kind::kReplay) {
-    StartReplay(std::move(request));
-    return;
+  switch (request->kind) {
+    case DispatcherControl::Kind::kReplay:
+      StartReplay(std::move(request));
+      return;
+    case DispatcherControl::Kind::kAdopt:
+      request->ownership.set_value(Adopt(request->partition, request->epoch));
+      return;
+    case DispatcherControl::Kind::kRelease:
+      request->ownership.set_value(Release(request->partition));
+      return;
+    case DispatcherControl::Kind::kPurge:
+      break;
   }
   Result<PurgeReport> report = PurgeDeadLetters(store_, request->filter, options_.durability, wall_->NowNanos());
   if (report.ok()) {
@@ -154,11 +163,34 @@ void OutboxDispatcher::Impl::StartReplay(std::shared_ptr<DispatcherControl> requ
     request->replay.set_value(s);
     return;
   }
+  // Cluster mode: only the partition's owner may replay (its task runs on the owner's
+  // follower); a request for partitions this node does not own says who to ask.
+  std::string not_here;
+  bool any_here = false;
+  for (const auto& [p, list] : orders) {
+    if (p >= options_.partitions || list.empty()) continue;
+    if (partitions_[p].owned) {
+      any_here = true;
+    } else if (not_here.empty()) {
+      not_here = "partition " + std::to_string(p) + " is owned by another node";
+    }
+  }
+  if (!any_here && !not_here.empty()) {
+    request->replay.set_value(Status::Unavailable(not_here + "; replay its dead letters there"));
+    return;
+  }
   active_.emplace();
   active_->request = std::move(request);
   for (auto& [p, list] : orders) {
     if (p >= options_.partitions) continue;
     PartitionState& ps = partitions_[p];
+    if (!ps.owned) {
+      for (std::string& order_id : list) {
+        active_->report.skipped.emplace_back(
+            std::move(order_id), "partition " + std::to_string(p) + " is owned by another node; replay it there");
+      }
+      continue;
+    }
     std::vector<std::string> chosen;
     for (std::string& order_id : list) {
       if (ps.orders.count(order_id) > 0) {
@@ -177,7 +209,7 @@ void OutboxDispatcher::Impl::StartReplay(std::shared_ptr<DispatcherControl> requ
           mailbox->Post(DispatcherMailbox::Completion{partition, st, std::move(r)});
         });
     Status submitted =
-        engine_ != nullptr ? engine_->SubmitTask(p, std::move(task)) : Status::Unavailable("no engine attached");
+        host_ != nullptr ? host_->SubmitTask(p, std::move(task)) : Status::Unavailable("no engine attached");
     if (!submitted.ok()) {
       for (auto& n : names) active_->report.skipped.emplace_back(n, submitted.ToString());
       continue;

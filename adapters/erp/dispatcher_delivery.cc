@@ -142,6 +142,16 @@ void OutboxDispatcher::Impl::Dispatch(Target& t, int64_t now) {
     int queue = 0;
     Entry* e = PeekReady(t, &queue);
     if (e == nullptr) return;
+    if (OrphanInFlight(*e)) {
+      // An attempt of the command from before its partition was released and adopted
+      // again is still on its way: the new one waits for it (no two attempts of one
+      // command at a time; not an attempt, no failure).
+      t.ready[queue].pop_front();
+      e->st = St::kBackoff;
+      ++e->gen;
+      backoffs_.push(Timer{now + static_cast<int64_t>(t.options.retry.initial_backoff_ms) * 1'000'000, Ref(e)});
+      continue;
+    }
     if (!t.breaker.AllowSend(now)) return;
     if (!t.bucket.TryTake(now)) return;
     t.ready[queue].pop_front();
@@ -153,7 +163,8 @@ void OutboxDispatcher::Impl::Dispatch(Target& t, int64_t now) {
 }
 
 bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
-  if (!t.channel->Send(e->command_id, *e->bytes, e->attempts > 0 || e->maybe_posted)) {
+  const uint64_t epoch = partitions_[e->partition].epoch;
+  if (!t.channel->Send(e->command_id, *e->bytes, e->attempts > 0 || e->maybe_posted, epoch)) {
     // Not connected or the transport is full: try again after the initial backoff; each
     // refusal counts as one failure for the circuit breaker.
     ++t.counters.no_connection;
@@ -170,6 +181,7 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
     ++t.counters.retries;
   }
   ++t.counters.sent;
+  if (epoch > 0) spdlog::debug("erp target {}: {} attempt {} (epoch {})", t.options.name, e->command_id, e->attempts, epoch);
   t.breaker.OnSend();
   e->st = St::kInFlight;
   ++e->gen;
@@ -188,6 +200,15 @@ void OutboxDispatcher::Impl::OnAnswer(Target& t, const ErpAnswer& answer, int64_
   Entry* e = it == by_command_.end() ? nullptr : it->second;
   if (e == nullptr || !e->live || e->command_id != answer.command_id) {
     ++stale_acks_;  // e.g. a second answer after the command completed
+    return;
+  }
+  if (e->orphaned) {
+    // Its partition was released while the attempt was on its way: the next owner
+    // re-sends the command (answered AlreadyPosted if this attempt posted it).
+    ++late_answers_ignored_;
+    spdlog::debug("erp dispatcher: late answer {} for {} of a released partition ignored",
+                  EnumNameAckStatus(answer.status), e->command_id);
+    FreeOrphan(e);
     return;
   }
   Target& owner = *targets_[e->target];
@@ -329,6 +350,10 @@ void OutboxDispatcher::Impl::ProcessTimers(int64_t now) {
     timeouts_.pop();
     Entry* e = Resolve(ref);
     if (e == nullptr || e->gen != ref.gen || e->st != St::kInFlight) continue;
+    if (e->orphaned) {
+      FreeOrphan(e);  // its partition was released: nobody retries it here
+      continue;
+    }
     Target& t = *targets_[e->target];
     --t.in_flight;
     e->st = St::kWaiting;
@@ -359,7 +384,13 @@ void OutboxDispatcher::Impl::Note(const Entry& e, bool removes, storage::Journal
   if (options_.journal && e.owned_id.empty()) {  // an unreadable command has no journal fields
     n.command = e.bytes;
     n.outcome = outcome;
-    n.reason = std::string(reason);
+    // Cluster mode: each attempt's journal line says which owner's epoch sent it.
+    const uint64_t epoch = partitions_[e.partition].epoch;
+    if (epoch > 0 && kind != storage::JournalKind::CommandDeadLettered) {
+      n.reason = "epoch " + std::to_string(epoch) + (reason.empty() ? "" : "; ") + std::string(reason);
+    } else {
+      n.reason = std::string(reason);
+    }
     n.erp_document_id = std::string(document);
   }
   (kind == storage::JournalKind::CommandDeadLettered ? dead_notes_ : notes_).push_back(std::move(n));

@@ -5,6 +5,7 @@
 //   dispatcher_delivery.cc     per-order sequencing, sending, answers, retries, timers
 //   dispatcher_dead_letters.cc dead letters, order blocks, replay and purge
 //   dispatcher_back_pressure.cc target backlog, ingress blocking and its retry hint
+//   dispatcher_ownership.cc    loading the outbox, adopting and releasing partitions
 //
 // Everything here runs on the dispatcher thread, except what the comments say.
 #pragma once
@@ -89,10 +90,13 @@ class DispatcherMailbox {
 };
 
 struct DispatcherControl {
-  enum class Kind { kReplay, kPurge } kind;
+  enum class Kind { kReplay, kPurge, kAdopt, kRelease } kind;
   DeadLetterFilter filter;
+  uint32_t partition = 0;  // kAdopt, kRelease
+  uint64_t epoch = 0;      // kAdopt
   std::promise<Result<ReplayReport>> replay;
   std::promise<Result<PurgeReport>> purge;
+  std::promise<Status> ownership;  // kAdopt, kRelease
 };
 
 // A replay being carried out: its request, its report so far, tasks not yet done.
@@ -107,8 +111,10 @@ class OutboxDispatcher::Impl {
   Impl(const DispatcherOptions& options, StateStore* store, const Clock* wall);
   ~Impl() { Stop(); }
 
-  Status Start(Engine* engine);
+  Status Start(DispatcherHost* host);
   void Stop();
+  Status AdoptPartition(uint32_t partition, uint64_t epoch);
+  Status ReleasePartition(uint32_t partition);
   // Any thread (a worker's): queues the commands for the dispatcher thread.
   void OnCommandsDurable(std::vector<DurableCommand>& commands);
   Result<ReplayReport> Replay(const DeadLetterFilter& filter);
@@ -138,6 +144,10 @@ class OutboxDispatcher::Impl {
     // An attempt of an earlier run, or before a dead-letter replay, may have reached the
     // ERP: the first attempt of this run tells the channel (maybe_posted_before).
     bool maybe_posted = false;
+    // Its partition was released while an attempt was in flight: the entry only waits for
+    // that attempt's answer (or timeout) to free the target's in-flight slot; the answer
+    // is ignored (late_answers_ignored). Not in any order queue or partition window.
+    bool orphaned = false;
     int64_t first_attempt_ns = 0;
     int64_t last_attempt_ns = 0;     // steady clock: when the latest attempt was sent
     int64_t first_sent_wall_ns = 0;  // wall clock of attempt 1, for the journal
@@ -186,6 +196,10 @@ class OutboxDispatcher::Impl {
   };
 
   struct PartitionState {
+    // Commands of the partition are taken in, admitted and sent (always with
+    // own_all_partitions; in cluster mode between AdoptPartition and ReleasePartition).
+    bool owned = false;
+    uint64_t epoch = 0;   // the owner's fencing epoch, stamped on every attempt (0: single node)
     uint64_t cursor = 0;  // next outbox_seq expected (everything below was taken in)
     uint32_t paused = 0;  // replay tasks outstanding: admit nothing
     uint32_t window = 0;  // commands admitted and not done with
@@ -230,7 +244,6 @@ class OutboxDispatcher::Impl {
 
   // outbox_dispatcher.cc
   void Run();
-  Status LoadOutbox();
   void TakeInbox();
   void Stage(uint32_t p, Staged s);
   void AdmitStaged(uint32_t p);
@@ -269,6 +282,20 @@ class OutboxDispatcher::Impl {
   // Writes pending dead letters and blocks, then hands the notes to the engine (notes of
   // dead letters only once those are durable).
   void Flush();
+  // dispatcher_ownership.cc
+  // Stages the outbox rows the store holds (of `partition` only, or all when none), as
+  // commands of an earlier owner or run (maybe sent before). Returns how many.
+  Result<uint64_t> LoadOutbox(std::optional<uint32_t> partition);
+  // Order blocks (and replay markers) of the dead-letter table (of `partition` only, or all).
+  Result<uint64_t> LoadBlocks(std::optional<uint32_t> partition);
+  Status Adopt(uint32_t p, uint64_t epoch);
+  Status Release(uint32_t p);
+  // Takes an in-window entry of a released partition out of the window; an attempt in
+  // flight keeps the entry (orphaned) until its answer or timeout (FreeOrphan).
+  void Forget(Entry* e);
+  void FreeOrphan(Entry* e);
+  // True when an orphaned attempt of `e`'s command is still in flight (a new attempt waits).
+  bool OrphanInFlight(const Entry& e) const;
   // dispatcher_back_pressure.cc
   void UpdateBackPressure(int64_t now);
   uint32_t RetryHintMs(const Target& t, int64_t now) const;
@@ -276,7 +303,7 @@ class OutboxDispatcher::Impl {
   const DispatcherOptions options_;
   StateStore* const store_;
   const Clock* const wall_;
-  Engine* engine_ = nullptr;
+  DispatcherHost* host_ = nullptr;
   std::shared_ptr<DispatcherMailbox> mailbox_;
   moodycamel::ConcurrentQueue<DurableCommand> inbox_;
   std::vector<DurableCommand> inbox_scratch_;
@@ -299,6 +326,9 @@ class OutboxDispatcher::Impl {
   std::string key_;
   uint64_t acknowledged_ = 0;
   uint64_t stale_acks_ = 0;
+  uint64_t dropped_not_owned_ = 0;
+  uint64_t late_answers_ignored_ = 0;
+  uint64_t orphans_ = 0;  // orphaned entries alive
   int64_t next_back_pressure_ns_ = 0;
   int64_t next_publish_ns_ = 0;
 

@@ -31,10 +31,11 @@ void HttpTargetChannel::WakeSelf() {
   [[maybe_unused]] ssize_t n = ::write(connector_->wake_fd(), &one, sizeof one);
 }
 
-bool HttpTargetChannel::Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before) {
+bool HttpTargetChannel::Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before,
+                             uint64_t epoch) {
   auto [it, fresh] = in_connector_.emplace(command_id);
   if (!fresh) return false;  // the previous attempt has not ended yet
-  const Status s = connector_->Post(erp_command, next_tag_++, maybe_posted_before);
+  const Status s = connector_->Post(erp_command, next_tag_++, PostOptions{maybe_posted_before, epoch});
   if (s.ok()) return true;
   in_connector_.erase(it);
   if (s.IsBusy() || s.code() == Status::Code::kUnavailable) return false;

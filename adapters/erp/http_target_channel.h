@@ -4,7 +4,8 @@
 // then: a missing or world-readable one fails the dispatcher's start).
 //
 //  - PollItem: the connector's wake_fd (an eventfd, readable while completions wait).
-//  - Send: ErpConnector::Post. Refused (false, not an attempt) while the connector is at
+//  - Send: ErpConnector::Post (the epoch becomes PostOptions::epoch: the Ordersync-Epoch
+//    header). Refused (false, not an attempt) while the connector is at
 //    capacity or still holds an attempt of the same command (a second attempt in
 //    parallel could post twice on an ERP without idempotent create). A command the ERP
 //    cannot take (its kind, or not an ErpCommand: Post's InvalidArgument) is answered
@@ -40,7 +41,8 @@ class HttpTargetChannel final : public TargetChannel {
   Status Open() override;
   // REQUIRES: Open() succeeded.
   zmq::pollitem_t PollItem() override;
-  bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before) override;
+  bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before,
+            uint64_t epoch) override;
   size_t Receive(const std::function<void(const ErpAnswer&)>& on_answer, uint64_t* unreadable) override;
   const std::string& endpoint() const override { return endpoint_; }
   bool AnswersEveryAttempt() const override { return true; }

@@ -39,19 +39,19 @@ OutboxDispatcher::Impl::Impl(const DispatcherOptions& options, StateStore* store
   inbox_scratch_.resize(kInboxBulk);
 }
 
-Status OutboxDispatcher::Impl::Start(Engine* engine) {
-  engine_ = engine;
-  // Blocks (and replay markers) survive restarts in the dead-letter table.
-  std::vector<OrderBlockRecord> blocks;
-  ORDERSYNC_RETURN_IF_ERROR(ListOrderBlocks(store_, &blocks));
-  for (OrderBlockRecord& b : blocks) {
-    if (b.partition >= options_.partitions) continue;
-    if (b.state == OrderBlockRecord::State::kReplayed) partitions_[b.partition].replayed_orders.push_back(b.order_id);
-    std::string order_id = b.order_id;
-    blocks_[order_id] = std::move(b);
+Status OutboxDispatcher::Impl::Start(DispatcherHost* host) {
+  host_ = host;
+  if (options_.own_all_partitions) {
+    // Blocks (and replay markers) survive restarts in the dead-letter table.
+    Result<uint64_t> blocks = LoadBlocks(std::nullopt);
+    if (!blocks.ok()) return blocks.status();
+    // The outbox the last run left: the engine's checkpoint at open holds all of it.
+    Result<uint64_t> loaded = LoadOutbox(std::nullopt);
+    if (!loaded.ok()) return loaded.status();
+    if (*loaded > 0) spdlog::info("erp dispatcher: {} command(s) in the outbox from before the restart", *loaded);
+    for (PartitionState& ps : partitions_) ps.owned = true;
   }
-  // The outbox the last run left: the engine's checkpoint at open holds all of it.
-  ORDERSYNC_RETURN_IF_ERROR(LoadOutbox());
+  // Cluster mode: nothing is loaded or admitted until AdoptPartition.
   const int64_t now = SteadyNowNs();
   for (size_t i = 0; i < options_.erp.targets.size(); ++i) {
     const ErpTargetOptions& o = options_.erp.targets[i];
@@ -90,27 +90,6 @@ Status OutboxDispatcher::Impl::Start(Engine* engine) {
   return Status::OK();
 }
 
-Status OutboxDispatcher::Impl::LoadOutbox() {
-  auto it = store_->NewIterator(Table::kOutbox, "", "");
-  uint64_t loaded = 0;
-  for (; it->Valid(); it->Next()) {
-    if (it->key().size() != 10) continue;
-    const uint32_t p = PartitionOfKey(it->key());
-    if (p >= options_.partitions) continue;
-    Staged s;
-    s.pos = DecodeBigEndian64(it->key().data() + 2);
-    s.bytes = std::make_shared<const std::string>(it->value());
-    flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(s.bytes->data()), s.bytes->size());
-    s.trusted = VerifyErpCommandBuffer(verifier);  // else dead-lettered as corrupt at admission
-    s.from_last_run = true;
-    Stage(p, std::move(s));
-    ++loaded;
-  }
-  ORDERSYNC_RETURN_IF_ERROR(it->status());
-  if (loaded > 0) spdlog::info("erp dispatcher: {} command(s) in the outbox from before the restart", loaded);
-  return Status::OK();
-}
-
 void OutboxDispatcher::Impl::Stop() {
   {
     std::lock_guard<std::mutex> lock(control_mu_);
@@ -130,10 +109,18 @@ void OutboxDispatcher::Impl::Stop() {
   active_.reset();
   for (auto& r : left) {
     if (r == nullptr) continue;
-    if (r->kind == DispatcherControl::Kind::kReplay) {
-      r->replay.set_value(Status::Unavailable("the ERP dispatcher stopped"));
-    } else {
-      r->purge.set_value(Status::Unavailable("the ERP dispatcher stopped"));
+    const Status stopped = Status::Unavailable("the ERP dispatcher stopped");
+    switch (r->kind) {
+      case DispatcherControl::Kind::kReplay:
+        r->replay.set_value(stopped);
+        break;
+      case DispatcherControl::Kind::kPurge:
+        r->purge.set_value(stopped);
+        break;
+      case DispatcherControl::Kind::kAdopt:
+      case DispatcherControl::Kind::kRelease:
+        r->ownership.set_value(stopped);
+        break;
     }
   }
   targets_.clear();  // closes the channels
@@ -195,7 +182,9 @@ void OutboxDispatcher::Impl::TakeInbox() {
   while ((n = inbox_.try_dequeue_bulk(inbox_scratch_.begin(), inbox_scratch_.size())) > 0) {
     for (size_t i = 0; i < n; ++i) {
       DurableCommand& c = inbox_scratch_[i];
-      if (c.partition < options_.partitions) {
+      if (c.partition < options_.partitions && !partitions_[c.partition].owned) {
+        ++dropped_not_owned_;  // cluster mode: another node owns it (or will again)
+      } else if (c.partition < options_.partitions) {
         Staged s;
         s.pos = c.outbox_seq;
         s.bytes = std::move(c.bytes);
@@ -301,6 +290,9 @@ void OutboxDispatcher::Impl::Publish(int64_t now, bool force) {
   }
   s.acknowledged = acknowledged_;
   s.stale_acks = stale_acks_;
+  s.dropped_not_owned = dropped_not_owned_;
+  s.late_answers_ignored = late_answers_ignored_;
+  for (const PartitionState& ps : partitions_) s.partitions_adopted += ps.owned ? 1 : 0;
   for (const auto& [order, b] : blocks_) s.blocked_orders += b.state == OrderBlockRecord::State::kBlocked ? 1 : 0;
   std::lock_guard<std::mutex> lock(stats_mu_);
   published_ = std::move(s);
@@ -314,6 +306,31 @@ bool OutboxDispatcher::Impl::Enqueue(std::shared_ptr<DispatcherControl> request)
   }
   mailbox_->Wake();
   return true;
+}
+
+Status OutboxDispatcher::Impl::AdoptPartition(uint32_t partition, uint64_t epoch) {
+  auto request = std::make_shared<DispatcherControl>();
+  request->kind = DispatcherControl::Kind::kAdopt;
+  request->partition = partition;
+  request->epoch = epoch;
+  std::future<Status> result = request->ownership.get_future();
+  if (!Enqueue(request)) return Status::Unavailable("the ERP dispatcher is not running");
+  if (result.wait_for(kControlWait) != std::future_status::ready) {
+    return Status::Unavailable("adopting partition " + std::to_string(partition) + " did not finish in time");
+  }
+  return result.get();
+}
+
+Status OutboxDispatcher::Impl::ReleasePartition(uint32_t partition) {
+  auto request = std::make_shared<DispatcherControl>();
+  request->kind = DispatcherControl::Kind::kRelease;
+  request->partition = partition;
+  std::future<Status> result = request->ownership.get_future();
+  if (!Enqueue(request)) return Status::Unavailable("the ERP dispatcher is not running");
+  if (result.wait_for(kControlWait) != std::future_status::ready) {
+    return Status::Unavailable("releasing partition " + std::to_string(partition) + " did not finish in time");
+  }
+  return result.get();
 }
 
 Result<ReplayReport> OutboxDispatcher::Impl::Replay(const DeadLetterFilter& filter) {
@@ -370,7 +387,11 @@ Result<std::unique_ptr<OutboxDispatcher>> OutboxDispatcher::Create(const Dispatc
   return std::unique_ptr<OutboxDispatcher>(new OutboxDispatcher(std::make_unique<Impl>(options, store, wall_clock)));
 }
 
-Status OutboxDispatcher::Start(Engine* engine) { return impl_->Start(engine); }
+Status OutboxDispatcher::Start(DispatcherHost* host) { return impl_->Start(host); }
+Status OutboxDispatcher::AdoptPartition(uint32_t partition, uint64_t epoch) {
+  return impl_->AdoptPartition(partition, epoch);
+}
+Status OutboxDispatcher::ReleasePartition(uint32_t partition) { return impl_->ReleasePartition(partition); }
 void OutboxDispatcher::Stop() { impl_->Stop(); }
 void OutboxDispatcher::OnCommandsDurable(std::vector<DurableCommand>& commands) {
   impl_->OnCommandsDurable(commands);

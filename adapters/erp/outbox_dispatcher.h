@@ -1,11 +1,12 @@
 // OutboxDispatcher: the ERP fan-out. The engine hands it every command once the command
 // is durable in the event log (OutboxListener, in memory); at start it reads the outbox
-// the last run left in the store once. One thread sends each ErpCommand to its target
+// the last run left in the store once (cluster mode: per partition, see below). One thread sends each ErpCommand to its target
 // through the target's channel (target_channel.h; kind zmq: a DEALER per target, one
 // command frame out, one ErpAck back, many in flight; the HTTP kinds: the ERP's own API
 // through an ErpConnector, http_target_channel.h). A command is done with when the
 // ERP answers Posted or AlreadyPosted, or when it is dead-lettered; the dispatcher then
-// tells the engine with a CommandNote (Engine::SubmitNotes), which logs it with its next
+// tells its host (engine/dispatcher_host.h: the Engine on a single node) with a
+// CommandNote (DispatcherHost::SubmitNotes), which logs it with its next
 // group commit and drops the command from the outbox it checkpoints. Answers, re-sends
 // and dead letters reach each order's journal the same way.
 //
@@ -35,7 +36,7 @@
 // the outbox; a crash in between leaves the command in the outbox, where the order's
 // block dead-letters it again at the next start.
 // Back-pressure: when a target's backlog (its commands in the window plus those staged)
-// reaches outbox_high_water, Engine::SetTargetBlocked(target, true, hint) makes the
+// reaches outbox_high_water, DispatcherHost::SetTargetBlocked(target, true, hint) makes the
 // ingress answer Busy for events routed there, until it falls to outbox_low_water. The
 // hint is the wait that makes sense: the open circuit's remaining cool-down, or the time
 // to drain the backlog to the low-water mark at the rate the target has really drained
@@ -45,7 +46,7 @@
 // Replay protocol (why it is safe): the dispatcher thread is the only writer of dead
 // letters and blocks while it runs. A replay is planned on that thread: it flushes its
 // pending writes, stops admitting the partitions concerned, and submits a
-// DeadLetterReplayTask per partition to the engine; the task re-appends the letters at
+// DeadLetterReplayTask per partition to the host (SubmitTask); the task re-appends the letters at
 // the end of the outbox (at outbox_seq A) and marks the order Replayed{A, max_seq}. When
 // the task is durable the dispatcher resumes. A command of that order before A with
 // order_cmd_seq > max_seq was issued while the order was blocked and is dead-lettered
@@ -65,9 +66,42 @@
 //   ...
 //   (*dispatcher)->Stop();   // before Engine::Stop: in-flight commands stay in the outbox
 //
+// Cluster mode (own_all_partitions = false; docs/cluster.md, "ERP dispatch in cluster
+// mode"): a node owns only some partitions, each under a fencing epoch, and dispatches
+// only those. Start loads and admits nothing. For each partition the node acquires:
+//
+//   follower.Adopt(p, snapshot, owner_stream);   // the checkpoint's outbox rows → store
+//   dispatcher->AdoptPartition(p, epoch);        // loads p's outbox rows and order blocks
+//   while (owner) follower.Poll(p, ...);         // hands p's commands (OnCommandsDurable)
+//   ...
+//   dispatcher->ReleasePartition(p);             // before follower.Release(p)
+//
+//  - AdoptPartition loads p's rows of the outbox table (marked maybe-sent: an earlier
+//    owner may have posted them, so the first attempt tells the channel and the ERP
+//    answers AlreadyPosted / the connector looks the command up), recovers p's order
+//    blocks from the dead-letter table and starts admitting p. Commands handed over for
+//    p afterwards are staged as usual (a re-handed command the load already took is
+//    dropped by its outbox_seq). Commands handed over for a partition not adopted are
+//    dropped and counted (dropped_not_owned): its owner sends them.
+//  - ReleasePartition stops admitting p, drops its staged commands and forgets its
+//    commands in the window. An attempt already on its way keeps its target's in-flight
+//    slot until it ends, and its answer is ignored (late_answers_ignored): no note, no
+//    dead letter, no journal line. The next owner sends the command again; its
+//    command_id makes that harmless (AlreadyPosted), so the ERP holds one posting.
+//  - The epoch is stamped on every attempt: HTTP targets send it as the
+//    `Ordersync-Epoch: <epoch>` header of each request (connectors/erp_connector.h,
+//    PostOptions); the zmq wire cannot carry it (the ErpCommand frame is sent as the
+//    outbox holds it). Each attempt's journal line (`ordersync trace`) starts its reason
+//    with "epoch <n>", and debug logs name it. Epoch 0 (single node) stamps nothing.
+//  - Replay of dead letters of a partition not adopted here: Unavailable ("partition N
+//    is owned by another node") when no partition of the selection is adopted here;
+//    otherwise those orders are reported skipped with that reason.
+//
 // Thread-safety: OnCommandsDurable (any worker thread) is lock-free and never blocks.
-// Replay, Purge and Stats may be called from any thread; Replay and Purge block until
-// the dispatcher thread has done them. Start/Stop from one controlling thread.
+// Replay, Purge, AdoptPartition, ReleasePartition and Stats may be called from any
+// thread; all but Stats block until the dispatcher thread has done them (one control
+// operation at a time, in call order; an adoption waits for a running replay). Start/Stop
+// from one controlling thread.
 #pragma once
 
 #include <atomic>
@@ -82,7 +116,8 @@
 #include "adapters/erp/dead_letters.h"
 #include "adapters/erp/erp_options.h"
 #include "engine/clock.h"
-#include "engine/engine.h"
+#include "engine/dispatcher_host.h"
+#include "engine/engine_options.h"
 #include "engine/state_store.h"
 #include "engine/stats_histogram.h"
 #include "engine/outbox_listener.h"
@@ -98,6 +133,11 @@ struct DispatcherOptions {
   Durability durability = Durability::kWal;
   // Seed of the backoff jitter.
   uint64_t seed = 0x5eed;
+  // true (default, a single node): this process owns every partition; Start loads the
+  // whole outbox table and admits everything. false (cluster mode): nothing is loaded or
+  // admitted until AdoptPartition, and commands of partitions not adopted are dropped
+  // (see "Cluster mode" above). Not reloadable.
+  bool own_all_partitions = true;
   // Tell the engine about sends, answers and dead letters for each order's journal
   // (engine/journal.h, `ordersync trace`). Mirrors EngineOptions::journal.
   bool journal = true;
@@ -157,6 +197,10 @@ struct DispatcherStats {
   uint64_t acknowledged = 0;    // commands done with after Posted/AlreadyPosted
   uint64_t blocked_orders = 0;  // orders with a block in force
   uint64_t stale_acks = 0;      // answers for commands no longer waiting for one
+  // Ownership (cluster mode; with own_all_partitions every partition counts as adopted).
+  uint64_t partitions_adopted = 0;    // partitions dispatched by this node now
+  uint64_t dropped_not_owned = 0;     // commands handed over for partitions not adopted here
+  uint64_t late_answers_ignored = 0;  // answers to attempts of a partition released meanwhile
 };
 
 struct ReplayReport {
@@ -173,14 +217,26 @@ class OutboxDispatcher final : public OutboxListener {
   OutboxDispatcher(const OutboxDispatcher&) = delete;
   OutboxDispatcher& operator=(const OutboxDispatcher&) = delete;
 
-  // Recovers blocks and outbox positions, connects to the targets and starts the thread.
-  // `engine` (outlives the dispatcher's Stop) receives SetTargetBlocked and replay tasks.
-  Status Start(Engine* engine);
+  // Connects to the targets and starts the thread; with own_all_partitions it first
+  // recovers the order blocks and the outbox of every partition. `host` (the Engine on a
+  // single node; outlives the dispatcher's Stop) receives the notes, SetTargetBlocked and
+  // replay tasks.
+  Status Start(DispatcherHost* host);
   // Stops the thread and closes the sockets. Commands in flight stay in the outbox.
   void Stop();
 
   // OutboxListener: takes the commands over (moves them out of `commands`).
   void OnCommandsDurable(std::vector<DurableCommand>& commands) override;
+
+  // Cluster mode: starts dispatching `partition` under fencing `epoch` (see above) and
+  // waits until its outbox is loaded. Adopting an adopted partition again only raises
+  // its epoch (a lower one is InvalidArgument). InvalidArgument with own_all_partitions
+  // or for a partition out of range; IOError when the store cannot be read (nothing is
+  // adopted then); Unavailable when the dispatcher is not running.
+  Status AdoptPartition(uint32_t partition, uint64_t epoch);
+  // Cluster mode: stops dispatching `partition` (see above) and waits until it is done.
+  // Releasing a partition not adopted is OK.
+  Status ReleasePartition(uint32_t partition);
 
   // Replays the dead letters `filter` selects (per order, see dead_letters.h) and waits
   // until the re-appended commands are durable in the outbox.

@@ -3,7 +3,7 @@
 // limits, the in-flight window, timeouts, retries, the circuit breaker, dead letters);
 // a channel only moves one attempt out and answers back:
 //
-//   channel->Send(command_id, erp_command, maybe_posted_before)   // one attempt
+//   channel->Send(command_id, erp_command, maybe_posted_before, epoch)   // one attempt
 //   poll(channel->PollItem(), ...)           // the dispatcher's loop waits on it
 //   channel->Receive(on_answer)              // answers that arrived, without blocking
 //
@@ -60,8 +60,12 @@ class TargetChannel {
   // restart of a command the outbox still held); HTTP channels then look the command up
   // in the ERP before posting where the ERP has no idempotent create. False when it
   // could not go out now (not connected, the transport's own queue is full): not an
-  // attempt.
-  virtual bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before) = 0;
+  // attempt. epoch: the cluster owner's fencing epoch of the command's partition (0 on a
+  // single node); HTTP channels send it as the Ordersync-Epoch header of every request
+  // of the attempt; the zmq channel cannot carry it (the ErpCommand frame has no field
+  // for it and is sent as the outbox holds it), so it stays in the journal and logs.
+  virtual bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before,
+                    uint64_t epoch) = 0;
   // Calls on_answer for every answer that arrived; returns how many. Unreadable answers
   // are counted in `unreadable` and skipped.
   virtual size_t Receive(const std::function<void(const ErpAnswer&)>& on_answer, uint64_t* unreadable) = 0;

@@ -32,7 +32,7 @@ Status ZmqTargetChannel::Open() {
   return Status::OK();
 }
 
-bool ZmqTargetChannel::Send(std::string_view, std::string_view erp_command, bool) {
+bool ZmqTargetChannel::Send(std::string_view, std::string_view erp_command, bool, uint64_t) {
   // The adapter behind the ROUTER answers a repeat AlreadyPosted: no hint needed.
   try {
     return socket_.send(zmq::buffer(erp_command.data(), erp_command.size()), zmq::send_flags::dontwait).has_value();

@@ -19,7 +19,9 @@ class ZmqTargetChannel final : public TargetChannel {
   ZmqTargetChannel(zmq::context_t& context, const ErpTargetOptions& options);
   Status Open() override;
   zmq::pollitem_t PollItem() override { return zmq::pollitem_t{socket_.handle(), 0, ZMQ_POLLIN, 0}; }
-  bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before) override;
+  // The epoch is not sent: the ErpCommand frame has no field for it (schemas/erp.fbs).
+  bool Send(std::string_view command_id, std::string_view erp_command, bool maybe_posted_before,
+            uint64_t epoch) override;
   size_t Receive(const std::function<void(const ErpAnswer&)>& on_answer, uint64_t* unreadable) override;
   const std::string& endpoint() const override { return endpoint_; }
 

@@ -21,6 +21,11 @@
 //    transforms) the attempt then starts with a look-up of the command id in the ERP
 //    (read-before-retry): found -> AlreadyPosted with the existing document number. The
 //    connector also remembers, while it runs, which commands had an unknown outcome.
+//  - epoch (PostOptions): the fencing epoch of the node that owns the command's partition
+//    in cluster mode (docs/cluster.md); > 0 puts an `Ordersync-Epoch: <epoch>` header on
+//    every request of the attempt (look-ups, postings, $batch parts), for the ERP's logs
+//    and audits: which owner sent it. 0 (single node) sends no header. No idempotency
+//    decision rests on it (an old owner's re-send is harmless by command_id).
 //  - Completions: the dispatcher waits on wake_fd() (an eventfd, readable while
 //    completions are pending; put it in its zmq_poll items) or calls Poll(out, timeout)
 //    which waits up to timeout_ms for at least one; Poll appends all pending completions
@@ -121,11 +126,24 @@ struct ErpConnectorStats {
   double concurrency_limit = 0;      // current adaptive request limit
 };
 
+// How one attempt is to be made (see the contract above).
+struct PostOptions {
+  bool maybe_posted_before = false;
+  uint64_t epoch = 0;  // 0: no Ordersync-Epoch header
+};
+
+// The header a cluster owner's fencing epoch travels in (PostOptions::epoch).
+inline constexpr std::string_view kEpochHeader = "Ordersync-Epoch";
+
 class ErpConnector {
  public:
   virtual ~ErpConnector() = default;
 
-  [[nodiscard]] virtual Status Post(std::string_view erp_command, uint64_t tag, bool maybe_posted_before) = 0;
+  [[nodiscard]] virtual Status Post(std::string_view erp_command, uint64_t tag, const PostOptions& options) = 0;
+  // Single node: no epoch.
+  [[nodiscard]] Status Post(std::string_view erp_command, uint64_t tag, bool maybe_posted_before) {
+    return Post(erp_command, tag, PostOptions{maybe_posted_before, 0});
+  }
   // Appends pending completions to *out, waiting up to timeout_ms (0: do not wait) for
   // the first. Returns how many were appended.
   virtual size_t Poll(std::vector<ErpCompletion>* out, int timeout_ms) = 0;

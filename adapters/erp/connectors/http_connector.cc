@@ -65,6 +65,7 @@ struct Job {
   std::string buffer;
   CommandView view;
   bool check_first = false;
+  uint64_t epoch = 0;  // PostOptions::epoch: stamped on every request of the attempt
   int64_t started_us = 0;
   int http_status = 0;
   bool looked_up = false;
@@ -117,7 +118,8 @@ class HttpConnector final : public ErpConnector {
     return Status::OK();
   }
 
-  Status Post(std::string_view erp_command, uint64_t tag, bool maybe_posted_before) override {
+  using ErpConnector::Post;
+  Status Post(std::string_view erp_command, uint64_t tag, const PostOptions& options) override {
     auto job = std::make_unique<Job>();
     job->buffer.assign(erp_command.data(), erp_command.size());
     std::optional<CommandView> view = CommandView::From(job->buffer);
@@ -133,7 +135,8 @@ class HttpConnector final : public ErpConnector {
     } while (!in_flight_.compare_exchange_weak(current, current + 1));
     job->view = *view;
     job->tag = tag;
-    job->check_first = maybe_posted_before;
+    job->check_first = options.maybe_posted_before;
+    job->epoch = options.epoch;
     job->started_us = NowUs();
     {
       std::lock_guard<std::mutex> lock(inbox_mu_);
@@ -226,6 +229,14 @@ class HttpConnector final : public ErpConnector {
 
   // ---------------------------------------------------------------- attempt steps
 
+  // Every request of an attempt carries the owner's fencing epoch (cluster mode), the one
+  // place it is added for all dialects; $batch parts carry it too (PostCommand stamps the
+  // call before it joins a batch).
+  static HttpCall Stamped(const Job& job, HttpCall call) {
+    if (job.epoch > 0) call.headers.emplace_back(std::string(kEpochHeader), std::to_string(job.epoch));
+    return call;
+  }
+
   void StartJob(Job* job) {
     const std::string id(job->view.command_id);
     const bool unknown_before = job->check_first || uncertain_.count(id) > 0;
@@ -240,7 +251,7 @@ class HttpConnector final : public ErpConnector {
     std::optional<HttpCall> call = dialect_->BuildLookup(job->view);
     job->looked_up = true;
     Count([](ErpConnectorStats& s) { ++s.lookups; });
-    Send(Pending{std::move(*call), [this, job, mode](HttpResponse&& r) { OnLookup(job, mode, r); }});
+    Send(Pending{Stamped(*job, std::move(*call)), [this, job, mode](HttpResponse&& r) { OnLookup(job, mode, r); }});
   }
 
   void OnLookup(Job* job, LookupMode mode, const HttpResponse& r) {
@@ -280,7 +291,7 @@ class HttpConnector final : public ErpConnector {
       auto it = prepared_cache_.find(key);
       if (it != prepared_cache_.end()) return PostCommand(job, it->second);
     }
-    Send(Pending{std::move(*call), [this, job, key](HttpResponse&& r) {
+    Send(Pending{Stamped(*job, std::move(*call)), [this, job, key](HttpResponse&& r) {
                    ++job->requests;
                    job->http_status = r.status;
                    if (r.status == 0 || r.status == 401 || r.status == 403 || r.status == 429 || r.status >= 500) {
@@ -304,7 +315,7 @@ class HttpConnector final : public ErpConnector {
   }
 
   void PostCommand(Job* job, const std::string& prepared) {
-    HttpCall call = dialect_->BuildPost(job->view, prepared);
+    HttpCall call = Stamped(*job, dialect_->BuildPost(job->view, prepared));
     if (dialect_->batch_format() != BatchFormat::kNone && t_.batch_size > 1 && !call.batch_root.empty()) {
       return AddToBatch(job, std::move(call));
     }
@@ -478,6 +489,11 @@ class HttpConnector final : public ErpConnector {
     }
     batch.headers.emplace_back("Accept", dialect_->batch_format() == BatchFormat::kJson ? "application/json"
                                                                                          : "multipart/mixed");
+    // The $batch request itself carries the epoch when its parts agree (one owner's).
+    const uint64_t epoch = jobs.front()->epoch;
+    if (epoch > 0 && std::all_of(jobs.begin(), jobs.end(), [epoch](const Job* j) { return j->epoch == epoch; })) {
+      batch.headers.emplace_back(std::string(kEpochHeader), std::to_string(epoch));
+    }
     Send(Pending{std::move(batch), [this, jobs](HttpResponse&& r) { OnBatchAnswer(jobs, r); }});
   }
 
