@@ -139,11 +139,14 @@ void OutboxDispatcher::Impl::HandleControl() {
       StartReplay(std::move(request));
       return;
     case DispatcherControl::Kind::kAdopt:
-      request->ownership.set_value(Adopt(request->partition, request->epoch));
+    case DispatcherControl::Kind::kRelease: {
+      const Status done = request->kind == DispatcherControl::Kind::kAdopt
+                              ? Adopt(request->partition, request->epoch)
+                              : Release(request->partition);
+      PublishNow();  // Stats() shows the change once the call returns
+      request->ownership.set_value(done);
       return;
-    case DispatcherControl::Kind::kRelease:
-      request->ownership.set_value(Release(request->partition));
-      return;
+    }
     case DispatcherControl::Kind::kPurge:
       break;
   }

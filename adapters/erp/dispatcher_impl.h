@@ -248,6 +248,7 @@ class OutboxDispatcher::Impl {
   void Stage(uint32_t p, Staged s);
   void AdmitStaged(uint32_t p);
   void Publish(int64_t now, bool force);
+  void PublishNow();
   int64_t NextWakeNs(int64_t now);
   // dispatcher_delivery.cc
   void Admit(uint32_t p, Staged s);

@@ -298,6 +298,8 @@ void OutboxDispatcher::Impl::Publish(int64_t now, bool force) {
   published_ = std::move(s);
 }
 
+void OutboxDispatcher::Impl::PublishNow() { Publish(SteadyNowNs(), true); }
+
 bool OutboxDispatcher::Impl::Enqueue(std::shared_ptr<DispatcherControl> request) {
   {
     std::lock_guard<std::mutex> lock(control_mu_);

@@ -81,6 +81,14 @@ std::shared_ptr<prometheus::Collectable> MakeDispatcherCollector(std::function<D
         MetricType::Gauge, s.blocked_orders);
     one("ordersync_erp_stale_acks_total", "Answers for commands no longer waiting for one.", MetricType::Counter,
         s.stale_acks);
+    one("ordersync_erp_partitions_adopted", "Partitions whose commands this node dispatches (all on a single node).",
+        MetricType::Gauge, s.partitions_adopted);
+    one("ordersync_erp_dropped_not_owned_total",
+        "Commands handed to the dispatcher for partitions this node does not own (cluster mode): dropped.",
+        MetricType::Counter, s.dropped_not_owned);
+    one("ordersync_erp_late_answers_ignored_total",
+        "ERP answers to attempts of a partition released meanwhile (cluster mode): ignored.", MetricType::Counter,
+        s.late_answers_ignored);
     AddErpConnectorFamilies(s, out);  // HTTP targets: the connectors' own counters
   });
 }

@@ -14,7 +14,9 @@
 //
 // and for the dispatcher as a whole: ordersync_erp_window_commands,
 // ordersync_erp_unread_commands, ordersync_erp_acknowledged_total,
-// ordersync_erp_blocked_orders, ordersync_erp_stale_acks_total; and the HTTP targets'
+// ordersync_erp_blocked_orders, ordersync_erp_stale_acks_total,
+// ordersync_erp_partitions_adopted, ordersync_erp_dropped_not_owned_total,
+// ordersync_erp_late_answers_ignored_total; and the HTTP targets'
 // connector families (erp_connector_families.h: ordersync_erp_http_*).
 //
 // Thread-safety: Collect from any thread; `read` must be callable from any thread.

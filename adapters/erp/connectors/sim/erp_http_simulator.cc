@@ -280,6 +280,9 @@ SimAnswer ErpHttpSimulator::Impl::HandleHttp(SimRequest& req) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++summary_.http_requests;
+    if (const std::string* epoch = req.Header("ordersync-epoch"); epoch != nullptr) {
+      ++summary_.requests_by_epoch[std::strtoull(epoch->c_str(), nullptr, 10)];
+    }
     if (o_.latency_us > 0) {
       if (o_.latency == "uniform") {
         delay_us = std::uniform_int_distribution<int64_t>(0, 2 * int64_t{o_.latency_us})(rng_);

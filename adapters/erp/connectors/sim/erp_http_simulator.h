@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,6 +95,9 @@ struct ErpHttpSimSummary {
   uint64_t batches = 0;
   uint64_t batch_parts = 0;
   uint64_t replayed = 0;            // webhook Idempotency-Key replays
+  // Requests carrying an Ordersync-Epoch header (a cluster owner's fencing epoch), by its
+  // value; a request ($batch: the whole request) counts once. Never an idempotency input.
+  std::map<uint64_t, uint64_t> requests_by_epoch;
 };
 
 class ErpHttpSimulator {

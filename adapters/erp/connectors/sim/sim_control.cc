@@ -99,6 +99,11 @@ std::string ErpHttpSimulator::SummaryJson() const {
                       {"batches", s.batches},
                       {"batch_parts", s.batch_parts},
                       {"replayed", s.replayed}};
+  if (!s.requests_by_epoch.empty()) {
+    nlohmann::json epochs = nlohmann::json::object();
+    for (const auto& [epoch, n] : s.requests_by_epoch) epochs[std::to_string(epoch)] = n;
+    j["requests_by_epoch"] = std::move(epochs);
+  }
   return j.dump(2);
 }
 
