@@ -23,12 +23,15 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     return store.status();
   }
   p->store_ = std::move(store).value();
-  auto log = OpenEventLog(config.storage);
-  if (!log.ok()) {
-    spdlog::error("cannot open the event log: {}", log.status().ToString());
-    return log.status();
+  const bool cluster = config.cluster.enabled;
+  if (!cluster) {  // cluster mode: the log is the replicated one (ClusterRuntime)
+    auto log = OpenEventLog(config.storage);
+    if (!log.ok()) {
+      spdlog::error("cannot open the event log: {}", log.status().ToString());
+      return log.status();
+    }
+    p->log_ = std::move(log).value();
   }
-  p->log_ = std::move(log).value();
   // The ERP dispatcher exists before the engine: it is the engine's OutboxListener.
   // SLO histograms: fed by the dispatcher on every Posted/AlreadyPosted answer.
   p->slo_ = std::make_unique<SloRecorder>(Observability::TargetNames(config));
@@ -37,7 +40,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
                                 [slo](std::string_view command, AckStatus, int64_t acked_at_ns) {
                                   // The dispatcher's command buffers are std::strings: aligned.
                                   slo->OnCommandAcked(*GetErpCommand(command.data()), acked_at_ns);
-                                });
+                                },
+                                /*own_all_partitions=*/!cluster);
   if (!erp.ok()) {
     spdlog::error("cannot set up the ERP fan-out: {}", erp.status().ToString());
     return erp.status();
@@ -53,22 +57,26 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   if (config.master_data.any()) {
     spdlog::info("master data {} loaded", p->master_data_->Current()->version());
   }
-  auto engine = Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(),
-                             p->erp_->listener(), p->master_data_.get());
-  if (!engine.ok()) {
-    spdlog::error("cannot start the engine: {}", engine.status().ToString());
-    return engine.status();
+  if (cluster) {
+    if (Status s = p->OpenCluster(config); !s.ok()) return s;
+  } else {
+    auto engine = Engine::Open(config.engine, p->store_.get(), p->log_.get(), SystemClock::Default(),
+                               p->erp_->listener(), p->master_data_.get());
+    if (!engine.ok()) {
+      spdlog::error("cannot start the engine: {}", engine.status().ToString());
+      return engine.status();
+    }
+    p->engine_ = std::move(engine).value();
+    const EngineStats recovered = p->engine_->Stats();
+    const RecoveryReport& r = p->engine_->recovery();
+    spdlog::info(
+        "engine ready in {} ms: {} partitions on {} workers, {} parked events; replayed {} events and {} ERP notes "
+        "({} KiB of event log{}) from {}",
+        r.duration_ns / 1'000'000, p->engine_->options().partitions, p->engine_->options().workers,
+        recovered.parked_now, r.replayed_events, r.replayed_notes, r.replayed_log_bytes / 1024,
+        r.torn_bytes > 0 ? ", cut a torn tail of " + std::to_string(r.torn_bytes) + " bytes" : std::string(),
+        config.storage.data_dir);
   }
-  p->engine_ = std::move(engine).value();
-  const EngineStats recovered = p->engine_->Stats();
-  const RecoveryReport& r = p->engine_->recovery();
-  spdlog::info(
-      "engine ready in {} ms: {} partitions on {} workers, {} parked events; replayed {} events and {} ERP notes "
-      "({} KiB of event log{}) from {}",
-      r.duration_ns / 1'000'000, p->engine_->options().partitions, p->engine_->options().workers,
-      recovered.parked_now, r.replayed_events, r.replayed_notes, r.replayed_log_bytes / 1024,
-      r.torn_bytes > 0 ? ", cut a torn tail of " + std::to_string(r.torn_bytes) + " bytes" : std::string(),
-      config.storage.data_dir);
   // Metrics before the admin endpoint starts: its status/trace commands use them.
   auto observability =
       Observability::Start(config, p->engine_.get(), p->store_.get(), options.version, SystemClock::Default(), slo);
@@ -98,14 +106,21 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     p->recovery_ = std::make_unique<RecoveryTracker>(config.metrics.recovery_normal_backlog);
     p->recovery_->Start([dispatcher] { return dispatcher->Stats(); }, std::chrono::seconds(1));
     p->observability_->AddCollector(p->recovery_->Collector());
-    Engine* engine = p->engine_.get();
-    p->kpis_ = std::make_unique<SyncKpiScanner>(p->store_.get(), static_cast<int64_t>(config.metrics.kpi_window_s),
-                                                static_cast<int64_t>(config.slo.inventory_sync_s),
-                                                [engine] { return engine->Checkpoint(); });
-    p->kpis_->Start(std::chrono::seconds(config.metrics.kpi_scan_interval_s));
-    p->observability_->AddCollector(p->kpis_->Collector());
+    if (Engine* engine = p->engine_.get(); engine != nullptr) {
+      // (Cluster mode: a node's store holds only the partitions it owns now; the KPIs
+      // over journals need every partition — not yet, docs/cluster.md.)
+      p->kpis_ = std::make_unique<SyncKpiScanner>(p->store_.get(), static_cast<int64_t>(config.metrics.kpi_window_s),
+                                                  static_cast<int64_t>(config.slo.inventory_sync_s),
+                                                  [engine] { return engine->Checkpoint(); });
+      p->kpis_->Start(std::chrono::seconds(config.metrics.kpi_scan_interval_s));
+      p->observability_->AddCollector(p->kpis_->Collector());
+    }
   }
-  p->StartReconcileSchedules(config);
+  if (cluster) {
+    p->AddClusterCollectors();
+  } else {
+    p->StartReconcileSchedules(config);
+  }
   // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
   auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
   if (!quarantine.ok()) {
@@ -117,7 +132,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   {
     EdiIngressOptions edi_options = config.edi_ingress;
     if (edi_options.outbox_dir.empty()) edi_options.functional_acks = false;  // `edi ingest` without an outbox
-    auto edi = EdiIngestor::Create(config.edi, edi_options, config.engine.validation, p->engine_.get(),
+    auto edi = EdiIngestor::Create(config.edi, edi_options, config.engine.validation, p->intake(),
                                    p->quarantine_.get());
     if (!edi.ok()) {
       spdlog::error("cannot set up the EDI ingress: {}", edi.status().ToString());
@@ -129,18 +144,20 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   if (AdminServer* admin = p->erp_->admin(); admin != nullptr) {
     RegisterEdiAdminCommand(admin, p->edi_.get());
     RegisterStatusAdminCommand(admin, p->observability_.get());
-    RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
     RegisterQuarantineAdminCommands(admin, p->store_.get());
     RegisterMasterDataAdminCommands(admin, p->master_data_.get(), config.engine.master_data);
-    RegisterReconcileAdminCommand(admin, p->store_.get(), p->engine_.get());
+    if (p->engine_ != nullptr) {  // they read every partition's state: single node only (docs/cluster.md)
+      RegisterTraceAdminCommand(admin, p->store_.get(), p->engine_.get());
+      RegisterReconcileAdminCommand(admin, p->store_.get(), p->engine_.get());
+    }
     if (p->reconcile_ != nullptr) RegisterReconcileScheduleAdminCommand(admin, p->reconcile_.get());
   }
-  if (Status started = p->erp_->Start(p->engine_.get()); !started.ok()) {
+  if (Status started = p->erp_->Start(p->engine_.get(), p->dispatcher_host()); !started.ok()) {
     spdlog::error("cannot start the ERP fan-out / admin endpoint: {}", started.ToString());
     p->Stop();
     return started;
   }
-  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->engine_.get(), p->store_.get(),
+  auto ingress = IngressServer::Start(config.ingress, config.engine.validation, p->intake(), p->store_.get(),
                                       SystemClock::Default(), p->quarantine_.get());
   if (!ingress.ok()) {
     spdlog::error("cannot start the ingress: {}", ingress.status().ToString());
@@ -157,7 +174,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
     p->observability_->AddCollector(MakeIngressCollector([in] { return in->Stats(); }));
   }
   if (config.http_ingress.enabled) {
-    auto http = HttpIngress::Start(config.http_ingress, config.ingress, config.engine.validation, p->engine_.get(),
+    auto http = HttpIngress::Start(config.http_ingress, config.ingress, config.engine.validation, p->intake(),
                                    p->quarantine_.get());
     if (!http.ok()) {
       spdlog::error("cannot start the HTTP ingress: {}", http.status().ToString());
@@ -221,6 +238,13 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
   if (Status s = p->StartConsole(config, options); !s.ok()) {
     p->Stop();
     return s;
+  }
+  if (cluster) {
+    // Last: partitions come once everything that serves them runs.
+    if (Status s = p->JoinCluster(config); !s.ok()) {
+      p->Stop();
+      return s;
+    }
   }
   return p;
 }
@@ -299,6 +323,10 @@ void Pipeline::StopIntake() {
   if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
   if (http_ != nullptr) http_->Stop();        // requests in progress get their answers
   if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
+  if (cluster_ != nullptr) {
+    cluster_->StopFrontDoor();  // the publishes in flight get their answers
+    cluster_->Leave();          // partitions handed over (checkpointed) while the dispatcher still runs
+  }
   if (erp_ != nullptr) erp_->Stop();          // admin endpoint, then dispatcher: in-flight commands stay in the outbox
 }
 
@@ -306,6 +334,7 @@ void Pipeline::Stop() {
   StopIntake();
   if (observability_ != nullptr) observability_->Stop();
   if (engine_ != nullptr) engine_->Stop();
+  cluster_.reset();  // closes the NATS connection
   if (master_data_ != nullptr) master_data_->Stop();
 }
 

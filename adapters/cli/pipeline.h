@@ -4,7 +4,11 @@
 // observability (metrics endpoint, store scanner, with the dispatcher's and the ingress's
 // collectors), the scheduled reconciles when configured, the ZeroMQ ingress, the EDI
 // inbox and HTTP ingresses when configured (all three share one quarantine writer), and
-// the operations console (web page on the admin commands). Start logs each step at info
+// the operations console (web page on the admin commands). With [cluster] enabled the
+// engine and the local log are replaced by a ClusterRuntime (adapters/cluster/
+// cluster_runtime.h): the ingresses publish through its front door, the dispatcher
+// dispatches only the partitions the node owns, and the node joins the cluster last
+// (pipeline_cluster.cc; docs/cluster.md "Running a cluster"). Start logs each step at info
 // level, as `serve` always did; on failure it logs the error ("cannot start the engine:
 // ...") and undoes what it had started.
 //
@@ -24,6 +28,7 @@
 #include "adapters/metrics/recovery_tracker.h"
 #include "adapters/metrics/sync_kpi_scan.h"
 #include "adapters/config/app_config.h"
+#include "adapters/cluster/cluster_runtime.h"
 #include "adapters/console/console_server.h"
 #include "adapters/edi/edi_ingestor.h"
 #include "adapters/edi/inbox_watcher.h"
@@ -69,8 +74,11 @@ class Pipeline {
   void Stop();
 
   RocksDbStore* store() { return store_.get(); }
-  SegmentLog* log() { return log_.get(); }
-  Engine* engine() { return engine_.get(); }
+  SegmentLog* log() { return log_.get(); }        // null in cluster mode
+  Engine* engine() { return engine_.get(); }      // null in cluster mode
+  ClusterRuntime* cluster() { return cluster_.get(); }  // null unless cluster mode
+  // Where the ingresses hand their events: the engine, or the cluster's front door.
+  EventIntake* intake();
   ErpService* erp() { return erp_.get(); }
   // The master data of the intake checks ([master_data]); always present (version
   // "none" when no file is configured).
@@ -98,6 +106,13 @@ class Pipeline {
   Status StartConsole(const AppConfig& config, const PipelineOptions& options);
   // Starts the scheduled reconciles on their own thread (after the engine and metrics).
   void StartReconcileSchedules(const AppConfig& config);
+  // Cluster mode (pipeline_cluster.cc): connects the ClusterRuntime (instead of the
+  // engine), adds its metrics, and joins the cluster (last).
+  Status OpenCluster(const AppConfig& config);
+  void AddClusterCollectors();
+  Status JoinCluster(const AppConfig& config);
+  // What the dispatcher reports to: the engine, or the cluster runtime.
+  DispatcherHost* dispatcher_host();
 
   // Declared in start order; Stop() tears down in the order the header describes.
   std::unique_ptr<RocksDbStore> store_;
@@ -106,6 +121,8 @@ class Pipeline {
   std::unique_ptr<ErpService> erp_;
   std::unique_ptr<MasterDataStore> master_data_;  // outlives the engine that reads it
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ClusterRuntime> cluster_;          // cluster mode: instead of log_ and engine_
+  std::unique_ptr<PartitionHost> partition_host_;    // cluster mode: adoptions -> the dispatcher
   std::unique_ptr<Observability> observability_;
   std::unique_ptr<RecoveryTracker> recovery_;  // samples the dispatcher every second
   std::unique_ptr<SyncKpiScanner> kpis_;       // journal scan for the synchronisation KPIs

@@ -8,7 +8,8 @@ namespace ordersync {
 
 Result<std::unique_ptr<ErpService>> ErpService::Create(
     const ErpOptions& erp, const AdminOptions& admin, const EngineOptions& engine, StateStore* store,
-    std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged) {
+    std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged,
+    bool own_all_partitions) {
   std::unique_ptr<ErpService> service(new ErpService());
   service->store_ = store;
   service->durability_ = engine.durability;
@@ -18,6 +19,7 @@ Result<std::unique_ptr<ErpService>> ErpService::Create(
   d.durability = engine.durability;
   d.journal = engine.journal;
   d.on_acknowledged = std::move(on_acknowledged);
+  d.own_all_partitions = own_all_partitions;
   auto dispatcher = OutboxDispatcher::Create(d, store);
   if (!dispatcher.ok()) return dispatcher.status();
   service->dispatcher_ = std::move(dispatcher).value();
@@ -29,8 +31,8 @@ Result<std::unique_ptr<ErpService>> ErpService::Create(
   return service;
 }
 
-Status ErpService::Start(Engine* engine) {
-  ORDERSYNC_RETURN_IF_ERROR(dispatcher_->Start(engine));
+Status ErpService::Start(Engine* engine, DispatcherHost* host) {
+  ORDERSYNC_RETURN_IF_ERROR(dispatcher_->Start(host != nullptr ? host : engine));
   if (admin_ != nullptr) {
     ErpAdminContext c;
     c.store = store_;

@@ -28,9 +28,12 @@ class ErpService {
   // Creates the dispatcher (not started) and, unless admin.endpoint is "", the admin
   // server (not bound yet).
   // `on_acknowledged` (optional) becomes DispatcherOptions::on_acknowledged (metrics).
+  // `own_all_partitions` = false for a cluster node (DispatcherOptions: it dispatches the
+  // partitions it adopts).
   static Result<std::unique_ptr<ErpService>> Create(
       const ErpOptions& erp, const AdminOptions& admin, const EngineOptions& engine, StateStore* store,
-      std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged = {});
+      std::function<void(std::string_view erp_command, AckStatus status, int64_t acked_at_ns)> on_acknowledged = {},
+      bool own_all_partitions = true);
   ~ErpService() { Stop(); }
 
   OutboxListener* listener() { return dispatcher_.get(); }
@@ -38,9 +41,10 @@ class ErpService {
   // Null when the admin endpoint is disabled. Register commands before Start.
   AdminServer* admin() { return admin_.get(); }
 
-  // Starts the dispatcher on `engine` (which must outlive Stop), then binds the admin
-  // endpoint with the ERP commands.
-  Status Start(Engine* engine);
+  // Starts the dispatcher on `host` (default: `engine`; which must outlive Stop), then
+  // binds the admin endpoint with the ERP commands. `engine` is null on a cluster node
+  // (`host` is its ClusterRuntime): the commands that need the engine answer so.
+  Status Start(Engine* engine, DispatcherHost* host = nullptr);
   // Stops the admin endpoint, then the dispatcher. Idempotent.
   void Stop();
 

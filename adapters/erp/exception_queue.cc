@@ -76,6 +76,9 @@ Status ListExceptions(StateStore* store, const ExceptionFilter& filter, std::vec
 Result<std::vector<ExceptionReplayResult>> ReplayExceptions(StateStore* store, Engine* engine,
                                                             const ExceptionFilter& filter, Durability durability) {
   if (!filter.Selective()) return Status::InvalidArgument("select exceptions to replay (or all)");
+  if (engine == nullptr) {
+    return Status::InvalidArgument("exception replay is not available in cluster mode yet (docs/cluster.md \"Not yet\")");
+  }
   ExceptionFilter unlimited = filter;
   unlimited.limit = 0;
   std::vector<ExceptionInfo> selected;
