@@ -135,7 +135,10 @@ int Main(int argc, char** argv) {
       "Run the engine: ingest milestones (ZeroMQ [ingress] endpoints), keep order state, emit ERP commands.\n"
       "SIGINT/SIGTERM stop it (the ingress answers what it took, then the engine drains). SIGHUP re-reads\n"
       "the config file and applies [ingress.rate_limit] without dropping connections, and reloads the\n"
-      "[master_data] files; other config changes are logged as needing a restart.");
+      "[master_data] files; other config changes are logged as needing a restart.\n"
+      "With [cluster] enabled = true it runs as one node of a cluster (docs/cluster.md): its ingress\n"
+      "publishes to the replicated log on NATS JetStream (Accepted = stored on a quorum), etcd gives it\n"
+      "partitions to apply and dispatch; SIGTERM hands its partitions over before it exits.");
   bool print_config = false;
   serve->add_flag("--print-config", print_config,
                   "Print the effective config as TOML and exit without starting");

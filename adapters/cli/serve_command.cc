@@ -41,6 +41,11 @@ void LogStartupBanner(const AppConfig& config) {
   }
   spdlog::info("validation: max_message_bytes={} max_lines={}",
                e.validation.max_message_bytes, e.validation.max_lines);
+  if (config.cluster.enabled) {
+    spdlog::info("cluster mode: node {} of cluster {}; log on NATS {} (stream {}, {} replicas); ownership in etcd {}",
+                 config.cluster.node_id, config.cluster.name, config.cluster.nats_urls.front(), config.cluster.stream,
+                 config.cluster.replicas, config.cluster.etcd_endpoints.front());
+  }
 }
 
 namespace {
@@ -101,7 +106,18 @@ int RunServe(const AppConfig& config, const std::string& config_path) {
                "{} throttled, {} busy; {} CURVE handshakes refused",
                in.batches_received, in.pull_batches_received, in.accepted, in.duplicate, in.rejected, in.throttled,
                in.busy, in.curve_refused);
+  if (ClusterRuntime* cluster = (*pipeline)->cluster(); cluster != nullptr && cluster->node() != nullptr) {
+    // Read before Stop: the node's stats outlive its partitions, not the runtime.
+    const ClusterNode::Stats c = cluster->node()->GetStats();
+    (*pipeline)->Stop();  // metrics, then the NATS connection closes
+    spdlog::info("stopped; this run as cluster node {}: {} log records applied, {} partitions acquired and {} handed "
+                 "on ({} fenced), {} checkpoints stored",
+                 config.cluster.node_id, c.records_applied, c.partitions_acquired, c.partitions_stopped,
+                 c.partitions_fenced, c.checkpoints_stored);
+    return 0;
+  }
   (*pipeline)->Stop();  // metrics, then the engine drains
+  if ((*pipeline)->engine() == nullptr) return 0;
   const EngineStats s = (*pipeline)->engine()->Stats();
   spdlog::info("stopped; this run: {} events processed, {} ERP commands issued, {} events parked now", s.events_processed,
                s.commands_emitted, s.parked_now);
