@@ -60,14 +60,18 @@ TEST(RecoveryTrackerTest, AnEpisodeEndsWhenTheBacklogIsBackToNormal) {
 TEST(SyncKpiTest, AnErpOutageGivesOneRecoveryObservation) {
   ErpSimOptions sim;
   sim.endpoint = "tcp://127.0.0.1:*";
-  sim.outage_at_s = 0;  // down from the start ...
-  sim.outage_for_s = 2;  // ... for 2 s, answering TransientError
-  sim.outage_answers_errors = true;
+  sim.outage_answers_errors = true;  // an outage answers TransientError
   FanOut f(sim, FastTarget(""));
+  // Down until it has refused something, however slow the machine is: the outage is
+  // ended by what happened, not by a clock.
+  f.sim().ForceOutage(true);
   RecoveryTracker tracker(/*normal_backlog=*/0);
   tracker.Observe(f.dispatcher().Stats(), SystemClock::Default()->NowNanos());
   tracker.Start([&f] { return f.dispatcher().Stats(); }, std::chrono::milliseconds(50));
   for (const std::string order : {"SO-1", "SO-2", "SO-3"}) f.SendAll({Accepted(order, order + "-e1", OneLine())});
+  ASSERT_TRUE(FanOut::WaitFor([&] { return f.Target().transient_errors > 0; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(FanOut::WaitFor([&] { return tracker.Snapshot()["erp"].recovering; }, std::chrono::seconds(30)));
+  f.sim().ForceOutage(false);
   ASSERT_TRUE(FanOut::WaitFor([&] { return f.sim().Summary().postings == 3; }, std::chrono::seconds(30)));
   ASSERT_TRUE(f.WaitUntilDrained());
   ASSERT_TRUE(FanOut::WaitFor([&] { return !tracker.Snapshot()["erp"].recovering; }));
