@@ -203,7 +203,7 @@ TEST(ClusterMetricsTest, ScrapeOfARunningNodeHasOwnershipRestoreCheckpointAndLag
   node.Stop();
 }
 
-TEST(ClusterMetricsTest, SamplerThreadSamplesAtStartAndStopsPromptly) {
+TEST(ClusterMetricsTest, SamplerThreadSamplesAtStartAndStopWakesIt) {
   test::NatsCluster nats(1);
   ASSERT_TRUE(nats.status().ok()) << nats.status().ToString();
   EtcdProcess etcd;
@@ -235,16 +235,14 @@ TEST(ClusterMetricsTest, SamplerThreadSamplesAtStartAndStopsPromptly) {
   ASSERT_TRUE(WaitFor([&] { return node.Partitions().size() == kPartitions; }));
 
   ClusterCollectorOptions options;
-  options.lag_sample_interval_ms = 60000;  // only the first sample, at Start
+  options.lag_sample_interval_ms = 3600 * 1000;  // only the first sample, at Start
   ClusterCollector collector(&node, log.get(), kPartitions, options);
   collector.Start();
   ASSERT_TRUE(WaitFor([&] {
     auto s = ParsePromText(Serialize(collector));
     return s.ok() && s->Sum("ordersync_cluster_lag_sample_timestamp_seconds") > 0;
   }, 10s));
-  const auto before_stop = std::chrono::steady_clock::now();
-  collector.Stop();  // does not wait out the 60 s interval
-  EXPECT_LT(std::chrono::steady_clock::now() - before_stop, 30s);
+  collector.Stop();  // wakes the sampler: were it to wait out the hour, the test would time out
   node.Stop();
 }
 
