@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/cluster/etcd_client.h"
+#include "adapters/cluster/log_positions.h"
 #include "adapters/cluster/ownership_keys.h"
 #include "adapters/cluster/partition_assignment.h"
 
@@ -33,7 +34,13 @@ std::string Ranges(const std::vector<uint32_t>& ps) {
   return out.empty() ? "-" : out;
 }
 
-json StatusJson(const AppConfig& config, const std::vector<std::string>& endpoints, const ClusterView& view) {
+// What the header and the docs call the LAG column, word for word.
+constexpr const char* kLagMeaning =
+    "LAG = LAST - COVERED: records not yet in a checkpoint (log sequences are shared by all partitions, so the "
+    "partition's own records are at most this many)";
+
+json StatusJson(const AppConfig& config, const std::vector<std::string>& endpoints, const ClusterView& view,
+                const LogPositionsOptions& log_options, const Result<std::vector<PartitionLogPosition>>& log) {
   const uint32_t partitions = config.engine.partitions;
   std::vector<ClusterMember> members;
   for (const MemberInfo& m : view.members) members.push_back({m.node_id, view.draining.count(m.node_id) > 0});
@@ -56,6 +63,22 @@ json StatusJson(const AppConfig& config, const std::vector<std::string>& endpoin
       ++owned_by[it->second.node_id];
       if (it->second.node_id != assigned[p]) moving.push_back(p);
     }
+    // The log's columns: null when unknown (see "log"."error" or the entry's log_error).
+    entry["log_last_sequence"] = nullptr;
+    entry["checkpoint_covered_sequence"] = nullptr;
+    entry["checkpoint_epoch"] = nullptr;
+    entry["lag"] = nullptr;
+    if (log.ok() && p < log->size()) {
+      const PartitionLogPosition& pos = log.value()[p];
+      if (!pos.error.ok()) {
+        entry["log_error"] = pos.error.ToString();
+      } else {
+        entry["log_last_sequence"] = pos.last_sequence;
+        entry["checkpoint_covered_sequence"] = pos.covered_sequence;
+        if (pos.has_checkpoint) entry["checkpoint_epoch"] = pos.checkpoint_epoch;
+        entry["lag"] = pos.lag();
+      }
+    }
     owners.push_back(entry);
   }
   json jm = json::array();
@@ -75,6 +98,12 @@ json StatusJson(const AppConfig& config, const std::vector<std::string>& endpoin
   for (const auto& [p, o] : view.owners) {
     if (p >= partitions) stray.push_back({{"partition", p}, {"node_id", o.node_id}, {"epoch", o.epoch}});
   }
+  json jlog = {{"nats_urls", log_options.nats_urls},
+               {"stream", log_options.stream},
+               {"subject_prefix", log_options.subject_prefix},
+               {"checkpoint_bucket", log_options.checkpoint_bucket},
+               {"lag_meaning", kLagMeaning},
+               {"error", log.ok() ? json(nullptr) : json(log.status().ToString())}};
   return {{"cluster", config.cluster.name},
           {"etcd_endpoints", endpoints},
           {"revision", view.revision},
@@ -85,7 +114,8 @@ json StatusJson(const AppConfig& config, const std::vector<std::string>& endpoin
           {"unowned", unowned},
           {"moving", moving},
           {"owners_beyond_partitions", stray},
-          {"unknown_keys", view.unknown_keys}};
+          {"unknown_keys", view.unknown_keys},
+          {"log", jlog}};
 }
 
 void PrintStatus(const json& s, std::ostream& out) {
@@ -108,14 +138,29 @@ void PrintStatus(const json& s, std::ostream& out) {
     for (const json& m : s["members"]) member = member || m["node_id"] == d["node_id"];
     if (!member) out << "  " << d["node_id"].get<std::string>() << ": draining flag set, not running\n";
   }
-  out << "\npartitions:\n  " << std::setw(6) << "P" << std::setw(20) << "OWNER" << std::setw(12) << "EPOCH"
-      << "ASSIGNED\n";
+  const json& log = s["log"];
+  out << "\npartitions (LAST = the log's last sequence of the partition, COVERED = the sequence its stored "
+         "checkpoint covers,\n  "
+      << kLagMeaning << "):\n  " << std::setw(6) << "P" << std::setw(20) << "OWNER" << std::setw(12) << "EPOCH"
+      << std::setw(22) << "ASSIGNED" << std::setw(12) << "LAST" << std::setw(12) << "COVERED" << "LAG\n";
+  auto number = [](const json& v) { return v.is_null() ? std::string("?") : std::to_string(v.get<uint64_t>()); };
   for (const json& o : s["owners"]) {
     const std::string owner = o["node_id"].is_null() ? "(unowned)" : o["node_id"].get<std::string>();
     const std::string epoch = o["epoch"].is_null() ? "-" : std::to_string(o["epoch"].get<int64_t>());
     const std::string assigned = o["assigned"].is_null() ? "(no eligible member)" : o["assigned"].get<std::string>();
+    const bool moving = !o["node_id"].is_null() && owner != assigned;
     out << "  " << std::setw(6) << o["partition"].get<uint32_t>() << std::setw(20) << owner << std::setw(12)
-        << epoch << assigned << (!o["node_id"].is_null() && owner != assigned ? "  (moving)" : "") << "\n";
+        << epoch << std::setw(22) << (moving ? assigned + " (moving)" : assigned) << std::setw(12)
+        << number(o["log_last_sequence"]) << std::setw(12)
+        << (o["checkpoint_epoch"].is_null() && !o["lag"].is_null() ? std::string("none")
+                                                                   : number(o["checkpoint_covered_sequence"]))
+        << number(o["lag"]) << "\n";
+    if (o.contains("log_error")) {
+      out << "        log: " << o["log_error"].get<std::string>() << "\n";
+    }
+  }
+  if (!log["error"].is_null()) {
+    out << "  LAST, COVERED and LAG unknown: " << log["error"].get<std::string>() << "\n";
   }
   std::vector<uint32_t> unowned = s["unowned"].get<std::vector<uint32_t>>();
   std::vector<uint32_t> moving = s["moving"].get<std::vector<uint32_t>>();
@@ -138,8 +183,17 @@ CLI::App* AddClusterSubcommand(CLI::App& app, ClusterCommandOptions* o) {
   CLI::App* status = cluster->add_subcommand(
       "status",
       "Members (lease, draining), each partition's owner and epoch next to the member the assignment gives it,\n"
-      "unowned and moving partitions. Partition count: [engine] partitions");
+      "unowned and moving partitions, and from the replicated log (NATS) each partition's last sequence, the\n"
+      "sequence its stored checkpoint covers and LAG = LAST - COVERED: records not yet in a checkpoint.\n"
+      "Partition count: [engine] partitions");
   status->add_flag("--json", o->json, "Print one JSON object");
+  status
+      ->add_option("--nats", o->nats,
+                   "NATS server URL of the replicated log (repeatable); default: [cluster] nats_urls. Unreachable:\n"
+                   "the etcd part still prints and the log columns say why they are missing (exit 0)")
+      ->type_name("URL")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   CLI::App* drain = cluster->add_subcommand(
       "drain",
       "Mark NODE as draining: it stays a member but is left out of the assignment, so its partitions are\n"
@@ -169,7 +223,13 @@ int RunClusterCommand(const AppConfig& config, const ClusterCommandOptions& o, s
       err << "ordersync cluster status: " << view.status().message() << "\n";
       return 1;
     }
-    const json s = StatusJson(config, client_options.endpoints, *view);
+    LogPositionsOptions log_options;
+    log_options.nats_urls = o.nats.empty() ? config.cluster.nats_urls : o.nats;
+    log_options.stream = config.cluster.stream;
+    log_options.subject_prefix = config.cluster.subject_prefix;
+    log_options.timeout_ms = config.cluster.request_timeout_ms;
+    const Result<std::vector<PartitionLogPosition>> log = ReadLogPositions(log_options, config.engine.partitions);
+    const json s = StatusJson(config, client_options.endpoints, *view, log_options, log);
     if (o.json) {
       out << s.dump(2) << "\n";
     } else {

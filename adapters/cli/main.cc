@@ -17,7 +17,7 @@
 //   ordersync [--config FILE] exceptions list|replay [--order O] [--class C] [--all] ...
 //   ordersync [--config FILE] master-data status|check FILE|reload [--json]
 //   ordersync [--config FILE] reconcile --target T --export F --from D --to D [--repair [--yes]] [--json]
-//   ordersync [--config FILE] cluster status [--json] | drain NODE | undrain NODE [--etcd URL]
+//   ordersync [--config FILE] cluster status [--json] [--nats URL] | drain NODE | undrain NODE [--etcd URL]
 //
 // Exit codes: 0 success; 2 usage or configuration error; subcommands may add their own
 // (validate: 1 = a frame was rejected).
@@ -83,7 +83,8 @@ constexpr const char* kFooter =
     "  ordersync keygen server --dir /etc/ordersync   CURVE key pair for the ingress (or a producer)\n"
     "  ordersync quarantine list                      rejected frames: why, from whom, when\n"
     "  ordersync loadgen --seconds 30 --rate 20000    drive a running `serve` with simulated producers\n"
-    "  ordersync cluster status                       cluster members, partition owners and epochs (etcd)\n"
+    "  ordersync cluster status                       cluster members, partition owners and epochs (etcd),\n"
+    "                                                 log sequences and checkpoint lag per partition (NATS)\n"
     "\n"
     "Exit status: 0 on success, 2 on a usage or configuration error; validate: 1 if a frame\n"
     "was rejected, 2 if a file could not be read.";

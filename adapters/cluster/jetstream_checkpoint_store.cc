@@ -94,16 +94,17 @@ Status JetStreamCheckpointStore::EnsureChunkStream() {
   return Status::OK();
 }
 
-Status JetStreamCheckpointStore::ReadPointer(uint32_t p, Pointer* ptr, bool* found) {
+Status JetStreamCheckpointStore::ReadPointerOf(NatsConnection* conn, const JetStreamCheckpointStoreOptions& options,
+                                               uint32_t p, Pointer* ptr, bool* found) {
   // Read through the stream leader (STREAM.MSG.GET), not kvStore_Get: the client creates
   // KV buckets with AllowDirect, and a direct get may be answered by a replica that has
   // not applied the latest write yet. A new owner must never adopt an older checkpoint
   // than the newest one: the log before the newest one may already be purged.
-  const std::string stream = "KV_" + options_.bucket;
-  const std::string subject = "$KV." + options_.bucket + "." + Key(p);
+  const std::string stream = "KV_" + options.bucket;
+  const std::string subject = "$KV." + options.bucket + "." + Key(p);
   natsMsg* m = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetLastMsg(&m, conn_->js(), stream.c_str(), subject.c_str(), nullptr, &jerr);
+  natsStatus s = js_GetLastMsg(&m, conn->js(), stream.c_str(), subject.c_str(), nullptr, &jerr);
   if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
     *found = false;
     return Status::OK();
@@ -224,6 +225,23 @@ Result<StoredCheckpoint> JetStreamCheckpointStore::Get(uint32_t p) {
     return Status::Corruption("checkpoint of partition " + std::to_string(p) + ": chunks do not match size/CRC-32C");
   }
   return out;
+}
+
+Result<CheckpointPointerInfo> JetStreamCheckpointStore::Peek(uint32_t p) { return Peek(conn_, options_, p); }
+
+Result<CheckpointPointerInfo> JetStreamCheckpointStore::Peek(NatsConnection* conn,
+                                                             const JetStreamCheckpointStoreOptions& options, uint32_t p) {
+  Pointer ptr;
+  bool found = false;
+  ORDERSYNC_RETURN_IF_ERROR(ReadPointerOf(conn, options, p, &ptr, &found));
+  if (!found) return Status::NotFound("no checkpoint of partition " + std::to_string(p));
+  CheckpointPointerInfo info;
+  info.epoch = ptr.epoch;
+  info.covered_seq = ptr.covered_seq;
+  info.size = ptr.size;
+  info.chunks = ptr.chunks.size();
+  info.revision = ptr.revision;
+  return info;
 }
 
 }  // namespace ordersync

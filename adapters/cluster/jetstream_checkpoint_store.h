@@ -53,6 +53,15 @@ struct JetStreamCheckpointStoreOptions {
   uint32_t chunk_bytes = 512u << 10;
 };
 
+// What the pointer of a partition's latest checkpoint says, without its chunks.
+struct CheckpointPointerInfo {
+  uint64_t epoch = 0;
+  uint64_t covered_seq = 0;  // the log sequence the checkpoint covers
+  uint64_t size = 0;         // blob bytes
+  size_t chunks = 0;
+  uint64_t revision = 0;     // KV revision of the pointer
+};
+
 struct StoredCheckpoint {
   uint64_t epoch = 0;
   uint64_t covered_seq = 0;  // the log sequence the checkpoint covers
@@ -72,6 +81,13 @@ class JetStreamCheckpointStore {
   Result<uint64_t> Put(uint32_t p, uint64_t epoch, uint64_t covered_seq, std::string_view blob);
   // The latest complete checkpoint of p.
   Result<StoredCheckpoint> Get(uint32_t p);
+  // The pointer of p's latest checkpoint only (one request, no chunks read or checked):
+  // for `cluster status` and metrics. NotFound if none was stored.
+  Result<CheckpointPointerInfo> Peek(uint32_t p);
+  // The same without opening the store: creates nothing (no bucket or chunk stream is
+  // made when missing — NotFound then), for read-only tools. `options.bucket` is used.
+  static Result<CheckpointPointerInfo> Peek(NatsConnection* conn, const JetStreamCheckpointStoreOptions& options,
+                                            uint32_t p);
 
  private:
   struct Pointer;
@@ -79,10 +95,12 @@ class JetStreamCheckpointStore {
       : conn_(conn), options_(std::move(options)) {}
   Status EnsureChunkStream();
   // The current pointer (found=false when there is none).
-  Status ReadPointer(uint32_t p, Pointer* ptr, bool* found);
+  Status ReadPointer(uint32_t p, Pointer* ptr, bool* found) { return ReadPointerOf(conn_, options_, p, ptr, found); }
+  static Status ReadPointerOf(NatsConnection* conn, const JetStreamCheckpointStoreOptions& options, uint32_t p,
+                              Pointer* ptr, bool* found);
   Status PublishChunks(uint32_t p, uint64_t epoch, std::string_view blob, Pointer* ptr);
   void CleanUp(uint32_t p, const Pointer& mine, const Pointer* replaced);
-  std::string Key(uint32_t p) const { return "p" + std::to_string(p); }
+  static std::string Key(uint32_t p) { return "p" + std::to_string(p); }
   NatsConnection* conn_;
   JetStreamCheckpointStoreOptions options_;
   kvStore* kv_ = nullptr;

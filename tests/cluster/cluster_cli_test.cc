@@ -1,5 +1,6 @@
 // `ordersync cluster status|drain|undrain` (the real binary) against a real etcd, with
-// two OwnershipManagers in this process acting as the cluster's nodes.
+// two OwnershipManagers in this process acting as the cluster's nodes, and status's log
+// columns against a real nats-server holding a log and checkpoints.
 #include <sys/wait.h>
 
 #include <chrono>
@@ -11,8 +12,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "adapters/cluster/jetstream_checkpoint_store.h"
+#include "adapters/cluster/jetstream_log.h"
 #include "adapters/cluster/ownership_manager.h"
 #include "tests/cluster/etcd_process.h"
+#include "tests/cluster/nats_cluster.h"
 
 namespace ordersync {
 namespace {
@@ -164,9 +168,79 @@ TEST_F(ClusterCliTest, UnreachableEtcdIsAClearErrorAndUsageErrorsAreCaught) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("drain"));
   EXPECT_THAT(r.out, HasSubstr("undrain"));
+  r = Ordersync("--config " + config_ + " cluster status --nats");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
   r = Ordersync("--config " + config_ + " config show");
   EXPECT_THAT(r.out, HasSubstr("[cluster]"));
   EXPECT_THAT(r.out, HasSubstr("lease_ttl_s = 6"));
+}
+
+TEST_F(ClusterCliTest, StatusShowsEachPartitionsLastLogSequenceCheckpointAndLagFromNats) {
+  test::NatsCluster nats(1);
+  ASSERT_TRUE(nats.status().ok()) << nats.status().ToString();
+  auto conn = std::move(NatsConnection::Connect(nats.ClientOptions())).value();
+  JetStreamLogOptions lo;
+  lo.partitions = 8;
+  lo.replicas = 1;
+  auto log = std::move(JetStreamLog::Open(conn.get(), lo)).value();
+  JetStreamCheckpointStoreOptions co;
+  co.replicas = 1;
+  auto checkpoints = std::move(JetStreamCheckpointStore::Open(conn.get(), co)).value();
+  // Partition 2: three events, a checkpoint covering the first; partition 5: one event, no
+  // checkpoint; the others: nothing.
+  std::vector<uint64_t> seq2;
+  for (const char* id : {"e1", "e2", "e3"}) seq2.push_back(log->PublishEvent(2, id, "record").value().sequence);
+  const uint64_t seq5 = log->PublishEvent(5, "e4", "record").value().sequence;
+  ASSERT_TRUE(checkpoints->Put(2, 7, seq2[0], "state").ok());
+  // An owner so that the etcd part is not empty.
+  AutoStop la;
+  auto a = StartNode("a", &la);
+  ASSERT_TRUE(WaitForStatus([](const nlohmann::json& s) { return s["unowned"].empty(); }));
+
+  const std::string nats_option = " --nats " + nats.url(0);
+  CliRun r = Ordersync("--config " + config_ + " cluster status --json" + nats_option);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json s = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(s["log"]["error"].is_null()) << s["log"].dump();
+  EXPECT_EQ(s["log"]["stream"], "ORDERSYNC");
+  EXPECT_EQ(s["log"]["nats_urls"][0], nats.url(0));
+  const nlohmann::json& p2 = s["owners"][2];
+  EXPECT_EQ(p2["log_last_sequence"], seq2[2]);
+  EXPECT_EQ(p2["checkpoint_covered_sequence"], seq2[0]);
+  EXPECT_EQ(p2["checkpoint_epoch"], 7);
+  EXPECT_EQ(p2["lag"], seq2[2] - seq2[0]);
+  const nlohmann::json& p5 = s["owners"][5];
+  EXPECT_EQ(p5["log_last_sequence"], seq5);
+  EXPECT_EQ(p5["checkpoint_covered_sequence"], 0);
+  EXPECT_TRUE(p5["checkpoint_epoch"].is_null());
+  EXPECT_EQ(p5["lag"], seq5);
+  EXPECT_EQ(s["owners"][0]["log_last_sequence"], 0);
+  EXPECT_EQ(s["owners"][0]["lag"], 0);
+  EXPECT_EQ(s["owners"][2]["node_id"], "a");  // the etcd part as before
+
+  // The text form: the header says what LAG means; partition 2's row has its numbers.
+  r = Ordersync("--config " + config_ + " cluster status" + nats_option);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("LAG = LAST - COVERED: records not yet in a checkpoint"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\n +2 +a +[0-9]+ +a +" + std::to_string(seq2[2]) + " +" +
+                                              std::to_string(seq2[0]) + " +" + std::to_string(seq2[2] - seq2[0]) +
+                                              "\n"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\n +5 +a +[0-9]+ +a +" + std::to_string(seq5) + " +none +" +
+                                              std::to_string(seq5) + "\n"));
+
+  // NATS unreachable: the etcd part still prints (exit 0), the log columns say why not.
+  const std::string dead = "nats://127.0.0.1:" + std::to_string(EtcdProcess::FreePort());
+  r = Ordersync("--config " + config_ + " cluster status --json --nats " + dead);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  s = nlohmann::json::parse(r.out);
+  EXPECT_EQ(s["owners"][2]["node_id"], "a");
+  EXPECT_TRUE(s["owners"][2]["lag"].is_null());
+  EXPECT_THAT(s["log"]["error"].get<std::string>(), HasSubstr("No server available"));
+  r = Ordersync("--config " + config_ + " cluster status --nats " + dead);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("LAST, COVERED and LAG unknown: "));
+  EXPECT_THAT(r.out, HasSubstr("unowned: 0"));
+  a->Stop();
 }
 
 }  // namespace

@@ -113,5 +113,31 @@ TEST_F(JetStreamCheckpointStoreTest, MissingChunkIsCorruptionNotAWrongCheckpoint
   EXPECT_EQ(got.status().code(), Status::Code::kCorruption) << got.status().ToString();
 }
 
+TEST_F(JetStreamCheckpointStoreTest, PeekReadsThePointerOnlyAndCreatesNothing) {
+  EXPECT_TRUE(store_->Peek(2).status().IsNotFound());
+  const std::string blob = Blob((1u << 20) + 5, 9);  // 3 chunks
+  auto rev = store_->Put(2, 4, 777, blob);
+  ASSERT_TRUE(rev.ok()) << rev.status().ToString();
+  auto info = store_->Peek(2);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->epoch, 4u);
+  EXPECT_EQ(info->covered_seq, 777u);
+  EXPECT_EQ(info->size, blob.size());
+  EXPECT_EQ(info->chunks, 3u);
+  EXPECT_EQ(info->revision, *rev);
+  // The static form reads the same without a store object...
+  auto same = JetStreamCheckpointStore::Peek(conn_.get(), options_, 2);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->covered_seq, 777u);
+  // ... and on a bucket that does not exist it creates none.
+  JetStreamCheckpointStoreOptions other = options_;
+  other.bucket = "no_such_bucket";
+  EXPECT_FALSE(JetStreamCheckpointStore::Peek(conn_.get(), other, 2).ok());
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  EXPECT_NE(js_GetStreamInfo(&si, conn_->js(), "KV_no_such_bucket", nullptr, &jerr), NATS_OK);
+  if (si != nullptr) jsStreamInfo_Destroy(si);
+}
+
 }  // namespace
 }  // namespace ordersync

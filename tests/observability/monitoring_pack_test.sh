@@ -10,7 +10,7 @@ pack="$2"
 cd "$pack"
 "$promtool" check config prometheus.yml
 "$promtool" check rules ordersync-alerts.yml
-"$promtool" test rules ordersync-alerts.test.yml
+"$promtool" test rules ordersync-alerts.test.yml ordersync-cluster-alerts.test.yml
 python3 - grafana-dashboard.json ../../docs/operations.md <<'PY'
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
