@@ -9,6 +9,8 @@
 #include "adapters/cluster/front_door.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <string>
 #include <thread>
@@ -214,6 +216,106 @@ TEST_F(FrontDoorTest, NothingIsAcceptedWhileTheServerIsDownAndAResendAfterItsRes
   }
   ASSERT_EQ(count.size(), frames.size());
   for (const auto& [id, n] : count) EXPECT_EQ(n, 1) << id;
+}
+
+// Collects the front door's reports (on nats.c threads).
+class CollectingSink final : public ResultSink {
+ public:
+  void OnEventResult(uint64_t cookie, const EventReport& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    reports_.push_back({cookie, r.outcome, std::string(r.reason)});
+    cv_.notify_all();
+  }
+  struct Report {
+    uint64_t cookie;
+    EventOutcome outcome;
+    std::string reason;
+  };
+  std::vector<Report> WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(15), [&] { return reports_.size() >= n; });
+    return reports_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Report> reports_;
+};
+
+InboundEvent EventOf(const std::string& frame, ResultSink* sink, uint64_t cookie) {
+  InboundEvent e;
+  e.bytes = EventBuffer::Copy(frame);
+  e.received_at_ns = 42;
+  e.sink = sink;
+  e.cookie = cookie;
+  return e;
+}
+
+TEST_F(FrontDoorTest, SubmitAnswersBusyWithARetryHintWhileTooManyPublishesAwaitTheirAck) {
+  ClusterFrontDoorOptions o;
+  o.max_in_flight = 2;
+  o.busy_retry_after_ms = 77;
+  auto door = ClusterFrontDoor::Create(log_.get(), o);
+  ASSERT_TRUE(door.ok()) << door.status().ToString();
+  CollectingSink sink;
+  cluster_.Kill(0);  // no ack comes: the first two publishes stay in flight until they time out
+  uint32_t retry = 0;
+  EXPECT_TRUE((*door)->Submit(EventOf(Frame(testing::Accepted("SO-e-1", "ev-e-1", Lines())), &sink, 1), &retry).ok());
+  EXPECT_TRUE((*door)->Submit(EventOf(Frame(testing::Accepted("SO-e-2", "ev-e-2", Lines())), &sink, 2), &retry).ok());
+  const Status busy = (*door)->Submit(EventOf(Frame(testing::Accepted("SO-e-3", "ev-e-3", Lines())), &sink, 3), &retry);
+  EXPECT_TRUE(busy.IsBusy()) << busy.ToString();
+  EXPECT_EQ(retry, 77u);
+  // Each accepted Submit gets exactly one report: not durable, resend.
+  const auto reports = sink.WaitFor(2);
+  ASSERT_EQ(reports.size(), 2u);
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.outcome, EventOutcome::kStoreError);
+    EXPECT_FALSE(r.reason.empty());
+  }
+  EXPECT_TRUE((*door)->Stop(5000).ok());  // every publish answered (counted after its report)
+  const ClusterFrontDoorStats stats = (*door)->Stats();
+  EXPECT_EQ(stats.published, 2u);
+  EXPECT_EQ(stats.busy, 1u);
+  EXPECT_EQ(stats.failed, 2u);
+  EXPECT_EQ(stats.in_flight, 0u);
+}
+
+TEST_F(FrontDoorTest, RecordCarriesTheMasterDataVerdictTheWorkersGateWouldDecide) {
+  ClusterFrontDoorOptions o;
+  o.master_data.customer = true;  // no master data loaded: every customer is unknown
+  auto door = ClusterFrontDoor::Create(log_.get(), o);
+  ASSERT_TRUE(door.ok()) << door.status().ToString();
+  CollectingSink sink;
+  const std::string accepted = Frame(testing::Accepted("SO-f-1", "ev-f-1", Lines()));
+  const std::string reserved = Frame(testing::Reserved("SO-f-1", "ev-f-2", "RES-1", Lines()));
+  ASSERT_TRUE((*door)->Submit(EventOf(accepted, &sink, 1), nullptr).ok());
+  ASSERT_TRUE((*door)->Submit(EventOf(reserved, &sink, 2), nullptr).ok());
+  const auto reports = sink.WaitFor(2);
+  ASSERT_EQ(reports.size(), 2u);
+  for (const auto& r : reports) EXPECT_EQ(r.outcome, EventOutcome::kLogged) << r.reason;
+
+  auto reader = log_->ReadPartition(PartitionOf("SO-f-1", kPartitions), 0);
+  ASSERT_TRUE(reader.ok());
+  std::map<std::string, LogItem> items;
+  std::vector<std::string> keep;  // the items' views point into these
+  LogEntry e;
+  while ((*reader)->Next(&e, 300) == PartitionReader::Outcome::kRecord) {
+    keep.emplace_back(e.data);
+    LogRecordReader r;
+    ASSERT_TRUE(r.Open(keep.back()).ok());
+    EXPECT_EQ(r.item_count(), 1u);
+    LogItem item;
+    ASSERT_TRUE(r.Next(&item));
+    items[std::string(e.msg_id)] = item;
+  }
+  ASSERT_EQ(items.size(), 2u);
+  const LogItem& a = items["ev-f-1"];
+  EXPECT_EQ(a.received_at_ns, 42);
+  ASSERT_TRUE(a.has_verdict);
+  EXPECT_EQ(a.verdict_kind, MasterDataVerdict::Kind::kException);
+  EXPECT_THAT(std::string(a.verdict_reason), ::testing::StartsWith("unknown_customer:"));
+  EXPECT_FALSE(items["ev-f-2"].has_verdict);  // only an OrderAccepted is checked
 }
 
 TEST_F(FrontDoorTest, MalformedFramesAreRejectedAndQuarantinedAndNeverPublished) {
