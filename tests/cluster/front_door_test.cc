@@ -5,9 +5,12 @@
 // one-item LogRecord a worker would log; a resend stores nothing new; with the server
 // killed nothing is answered Accepted, and after its restart a resend is stored once;
 // malformed frames are rejected and quarantined and never published; the HTTP ingress
-// answers "accepted" through the front door too.
+// answers Accepted through the front door too. Submit directly: Busy with the retry hint
+// while too many publishes await their ack; the master-data verdict of an OrderAccepted
+// recorded as the worker's gate decides it, from the master data in force.
 #include "adapters/cluster/front_door.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -316,6 +319,60 @@ TEST_F(FrontDoorTest, RecordCarriesTheMasterDataVerdictTheWorkersGateWouldDecide
   EXPECT_EQ(a.verdict_kind, MasterDataVerdict::Kind::kException);
   EXPECT_THAT(std::string(a.verdict_reason), ::testing::StartsWith("unknown_customer:"));
   EXPECT_FALSE(items["ev-f-2"].has_verdict);  // only an OrderAccepted is checked
+}
+
+// Master data held in memory and swapped whole, as the loader's store does on a reload.
+class SwappableMasterData final : public MasterDataSource {
+ public:
+  void Load(std::shared_ptr<const MasterDataSnapshot> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_ = std::move(s);
+    generation_.fetch_add(1);
+  }
+  uint64_t generation() const override { return generation_.load(); }
+  std::shared_ptr<const MasterDataSnapshot> Current() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const MasterDataSnapshot> current_ = std::make_shared<const MasterDataSnapshot>();
+  std::atomic<uint64_t> generation_{1};
+};
+
+TEST_F(FrontDoorTest, VerdictFollowsTheMasterDataInForceWhenTheEventArrives) {
+  SwappableMasterData source;
+  source.Load(std::make_shared<const MasterDataSnapshot>("md-1", std::vector<CustomerMaster>{{"C-1", "", "", true, true}},
+                                                         std::vector<ItemMaster>{}, std::vector<PriceMaster>{}));
+  ClusterFrontDoorOptions o;
+  o.master_data.customer = true;
+  o.master_data.credit_hold = true;
+  auto door = ClusterFrontDoor::Create(log_.get(), o, &source);
+  ASSERT_TRUE(door.ok()) << door.status().ToString();
+  CollectingSink sink;
+  ASSERT_TRUE((*door)->Submit(EventOf(Frame(testing::Accepted("SO-g-1", "ev-g-1", Lines())), &sink, 1), nullptr).ok());
+  ASSERT_EQ(sink.WaitFor(1).size(), 1u);
+  // A reload clears the hold: the next order is checked against it.
+  source.Load(std::make_shared<const MasterDataSnapshot>("md-2", std::vector<CustomerMaster>{{"C-1", "", "", false, true}},
+                                                         std::vector<ItemMaster>{}, std::vector<PriceMaster>{}));
+  ASSERT_TRUE((*door)->Submit(EventOf(Frame(testing::Accepted("SO-g-1", "ev-g-2", Lines())), &sink, 2), nullptr).ok());
+  ASSERT_EQ(sink.WaitFor(2).size(), 2u);
+
+  auto reader = log_->ReadPartition(PartitionOf("SO-g-1", kPartitions), 0);
+  ASSERT_TRUE(reader.ok());
+  std::vector<std::string> verdicts;
+  LogEntry e;
+  while ((*reader)->Next(&e, 300) == PartitionReader::Outcome::kRecord) {
+    LogRecordReader r;
+    LogItem item;
+    ASSERT_TRUE(r.Open(e.data).ok() && r.Next(&item));
+    ASSERT_TRUE(item.has_verdict) << e.msg_id;
+    verdicts.push_back(std::string(e.msg_id) + " " + std::to_string(static_cast<int>(item.verdict_kind)) + " " +
+                       std::string(item.verdict_version));
+  }
+  EXPECT_THAT(verdicts, ::testing::ElementsAre("ev-g-1 3 md-1",    // kHold: on credit hold
+                                               "ev-g-2 1 md-2"));  // kPass
 }
 
 TEST_F(FrontDoorTest, MalformedFramesAreRejectedAndQuarantinedAndNeverPublished) {
