@@ -227,6 +227,7 @@ int RunClusterCommand(const AppConfig& config, const ClusterCommandOptions& o, s
     log_options.nats_urls = o.nats.empty() ? config.cluster.nats_urls : o.nats;
     log_options.stream = config.cluster.stream;
     log_options.subject_prefix = config.cluster.subject_prefix;
+    log_options.checkpoint_bucket = CheckpointBucketOf(config.cluster);
     log_options.timeout_ms = config.cluster.request_timeout_ms;
     const Result<std::vector<PartitionLogPosition>> log = ReadLogPositions(log_options, config.engine.partitions);
     const json s = StatusJson(config, client_options.endpoints, *view, log_options, log);

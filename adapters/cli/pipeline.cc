@@ -11,6 +11,7 @@
 #include "adapters/reconcile/connector_query_source.h"
 #include "adapters/reconcile/reconcile_request.h"
 #include "adapters/metrics/dispatcher_collector.h"
+#include "adapters/metrics/cluster_collector.h"
 #include "adapters/metrics/ingress_collector.h"
 
 namespace ordersync {
@@ -116,11 +117,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Start(const AppConfig& config, const
       p->observability_->AddCollector(p->kpis_->Collector());
     }
   }
-  if (cluster) {
-    p->AddClusterCollectors();
-  } else {
-    p->StartReconcileSchedules(config);
-  }
+  if (!cluster) p->StartReconcileSchedules(config);  // (reads every partition: single node only)
   // One quarantine writer for every ingress (ZeroMQ, EDI, HTTP): record ids stay unique.
   auto quarantine = QuarantineWriter::Open(p->store_.get(), config.ingress.quarantine, config.engine.durability);
   if (!quarantine.ok()) {
@@ -323,6 +320,7 @@ void Pipeline::StopIntake() {
   if (inbox_ != nullptr) inbox_->Stop();      // a file in progress finishes (needs the engine)
   if (http_ != nullptr) http_->Stop();        // requests in progress get their answers
   if (ingress_ != nullptr) ingress_->Stop();  // before the engine: answers the batches already submitted
+  if (cluster_metrics_ != nullptr) cluster_metrics_->Stop();  // its sampler reads the node and the log
   if (cluster_ != nullptr) {
     cluster_->StopFrontDoor();  // the publishes in flight get their answers
     cluster_->Leave();          // partitions handed over (checkpointed) while the dispatcher still runs

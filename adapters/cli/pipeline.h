@@ -45,6 +45,8 @@
 
 namespace ordersync {
 
+class ClusterCollector;
+
 struct PipelineOptions {
   // Version label of the metrics (ordersync_build_info).
   std::string version;
@@ -109,7 +111,7 @@ class Pipeline {
   // Cluster mode (pipeline_cluster.cc): connects the ClusterRuntime (instead of the
   // engine), adds its metrics, and joins the cluster (last).
   Status OpenCluster(const AppConfig& config);
-  void AddClusterCollectors();
+  // Joins the cluster, then adds the node's metrics (ClusterCollector).
   Status JoinCluster(const AppConfig& config);
   // What the dispatcher reports to: the engine, or the cluster runtime.
   DispatcherHost* dispatcher_host();
@@ -123,6 +125,7 @@ class Pipeline {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<ClusterRuntime> cluster_;          // cluster mode: instead of log_ and engine_
   std::unique_ptr<PartitionHost> partition_host_;    // cluster mode: adoptions -> the dispatcher
+  std::shared_ptr<ClusterCollector> cluster_metrics_;  // cluster mode: ordersync_cluster_*
   std::unique_ptr<Observability> observability_;
   std::unique_ptr<RecoveryTracker> recovery_;  // samples the dispatcher every second
   std::unique_ptr<SyncKpiScanner> kpis_;       // journal scan for the synchronisation KPIs

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/cli/pipeline.h"
+#include "adapters/metrics/cluster_collector.h"
 
 namespace ordersync {
 
@@ -47,10 +48,6 @@ Status Pipeline::OpenCluster(const AppConfig& config) {
   return Status::OK();
 }
 
-void Pipeline::AddClusterCollectors() {
-  // ordersync_cluster_* families: adapters/metrics/cluster_collector.h (added with the
-  // node's stats once joined).
-}
 
 Status Pipeline::JoinCluster(const AppConfig& config) {
   partition_host_ = std::make_unique<DispatcherPartitionHost>(erp_->dispatcher());
@@ -60,6 +57,11 @@ Status Pipeline::JoinCluster(const AppConfig& config) {
   }
   spdlog::info("cluster: node {} joined cluster {} (etcd {}); partitions arrive as etcd assigns them",
                config.cluster.node_id, config.cluster.name, config.cluster.etcd_endpoints.front());
+  // The ordersync_cluster_* families (docs/cluster.md "Metrics"); its lag sampler runs
+  // until StopIntake, before the node leaves.
+  cluster_metrics_ = std::make_shared<ClusterCollector>(cluster_->node(), cluster_->log(), config.engine.partitions);
+  cluster_metrics_->Start();
+  observability_->AddCollector(cluster_metrics_);
   return Status::OK();
 }
 

@@ -63,4 +63,11 @@ struct ClusterOptions {
   uint32_t checkpoint_interval_ms = 5000;
 };
 
+// Where a cluster keeps its partitions' checkpoints in JetStream, derived from [cluster]
+// so that every node and every `ordersync cluster` command finds the same ones: the KV
+// bucket of the pointers and the stream of the chunks (defaults: ordersync_checkpoints,
+// ORDERSYNC_CKPT).
+inline std::string CheckpointBucketOf(const ClusterOptions& c) { return c.subject_prefix + "_checkpoints"; }
+inline std::string CheckpointStreamOf(const ClusterOptions& c) { return c.stream + "_CKPT"; }
+
 }  // namespace ordersync

@@ -37,8 +37,8 @@ Result<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Open(const ClusterOption
 
   JetStreamCheckpointStoreOptions co;
   co.prefix = cluster.subject_prefix;
-  co.chunk_stream = cluster.stream + "_CKPT";
-  co.bucket = cluster.subject_prefix + "_checkpoints";
+  co.chunk_stream = CheckpointStreamOf(cluster);
+  co.bucket = CheckpointBucketOf(cluster);
   co.replicas = static_cast<int>(cluster.replicas);
   auto checkpoints = JetStreamCheckpointStore::Open(rt->conn_.get(), co);
   if (!checkpoints.ok()) return checkpoints.status();

@@ -10,6 +10,11 @@
 #include "milestone_generated.h"
 
 namespace ordersync {
+namespace {
+
+std::atomic<uint64_t> next_id{1};  // front doors of this process, for per-thread caches
+
+}  // namespace
 
 ClusterFrontDoor::ClusterFrontDoor(JetStreamLog* log, const ClusterFrontDoorOptions& options,
                                    const MasterDataSource* master_data, const Clock* clock)
@@ -21,6 +26,7 @@ ClusterFrontDoor::ClusterFrontDoor(JetStreamLog* log, const ClusterFrontDoorOpti
       max_in_flight_(options.max_in_flight > 0
                          ? options.max_in_flight
                          : static_cast<uint64_t>(std::max<int64_t>(1, log->connection()->options().max_async_pending))),
+      id_(next_id.fetch_add(1, std::memory_order_relaxed)),
       empty_snapshot_(std::make_shared<const MasterDataSnapshot>()) {}
 
 Result<std::unique_ptr<ClusterFrontDoor>> ClusterFrontDoor::Create(JetStreamLog* log,
@@ -62,9 +68,7 @@ Status ClusterFrontDoor::Submit(InboundEvent&& event, uint32_t* retry_after_ms) 
   // The master-data verdict, as the worker's gate decides it live (master_data_gate.h).
   MasterDataVerdict verdict;
   if (options_.master_data.any() && envelope->payload_type() == Milestone::OrderAccepted) {
-    const std::shared_ptr<const MasterDataSnapshot> snapshot =
-        master_data_ != nullptr ? master_data_->Current() : empty_snapshot_;
-    EvaluateMasterData(*snapshot, options_.master_data, MakeEventView(envelope), &verdict);
+    EvaluateMasterData(CurrentSnapshot(), options_.master_data, MakeEventView(envelope), &verdict);
   }
 
   // One builder per thread: its buffer is reused, so a record costs no allocation once
@@ -89,6 +93,26 @@ Status ClusterFrontDoor::Submit(InboundEvent&& event, uint32_t* retry_after_ms) 
   // The record holds its own copy: the event's bytes are released now.
   InboundEvent taken = std::move(event);
   return Status::OK();
+}
+
+const MasterDataSnapshot& ClusterFrontDoor::CurrentSnapshot() const {
+  if (master_data_ == nullptr) return *empty_snapshot_;
+  // Per thread, the snapshot in force, taken again only when the source's generation
+  // moved (one atomic load), as the worker's gate does per group commit: Current() may
+  // take the source's lock.
+  struct Cache {
+    uint64_t door = 0;
+    uint64_t generation = 0;
+    std::shared_ptr<const MasterDataSnapshot> snapshot;
+  };
+  thread_local Cache cache;
+  const uint64_t generation = master_data_->generation();
+  if (cache.door != id_ || cache.generation != generation || cache.snapshot == nullptr) {
+    cache.snapshot = master_data_->Current();
+    cache.door = id_;
+    cache.generation = generation;
+  }
+  return *cache.snapshot;
 }
 
 void ClusterFrontDoor::OnCompletion(void* closure, const AsyncEventPublisher::Completion& c) {

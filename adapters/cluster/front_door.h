@@ -104,6 +104,8 @@ class ClusterFrontDoor final : public EventIntake {
   ClusterFrontDoor(JetStreamLog* log, const ClusterFrontDoorOptions& options, const MasterDataSource* master_data,
                    const Clock* clock);
   static void OnCompletion(void* closure, const AsyncEventPublisher::Completion& completion);
+  // The master data in force (the empty snapshot without a source). Caller's thread.
+  const MasterDataSnapshot& CurrentSnapshot() const;
 
   const ClusterFrontDoorOptions options_;
   JetStreamLog* const log_;
@@ -111,6 +113,7 @@ class ClusterFrontDoor final : public EventIntake {
   const Clock* const clock_;
   const uint32_t partitions_;
   const uint64_t max_in_flight_;
+  const uint64_t id_;  // unique in the process: keys the per-thread snapshot cache
   std::shared_ptr<const MasterDataSnapshot> empty_snapshot_;  // when master_data_ is null
   std::unique_ptr<AsyncEventPublisher> publisher_;
   std::atomic<bool> accepting_{true};

@@ -261,25 +261,35 @@ PartitionReader::Outcome PartitionReader::Next(LogEntry* e, int64_t wait_ms) {
     natsMsg_Destroy(current_);
     current_ = nullptr;
   }
-  natsStatus s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
-  if (s == NATS_SLOW_CONSUMER) {
-    // Messages were dropped in the client because too many were pending; the ordered
-    // consumer sees the gap and re-delivers from the last sequence returned.
-    s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
+  uint64_t seq = 0;
+  for (;;) {
+    natsStatus s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
+    if (s == NATS_SLOW_CONSUMER) {
+      // Messages were dropped in the client because too many were pending; the ordered
+      // consumer sees the gap and re-delivers from the last sequence returned.
+      s = natsSubscription_NextMsg(&current_, sub_, wait_ms);
+    }
+    if (s == NATS_TIMEOUT) return Outcome::kNothingNow;
+    if (s != NATS_OK) {
+      status_ = NatsError("read partition " + std::to_string(partition_), s);
+      return Outcome::kError;
+    }
+    jsMsgMetaData* meta = nullptr;
+    s = natsMsg_GetMetaData(&meta, current_);
+    if (s != NATS_OK) {
+      status_ = NatsError("message metadata", s);
+      return Outcome::kError;
+    }
+    seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    // Each record once, in stream order: a message at or below the last one returned is a
+    // re-delivery (the ordered consumer re-created after a stream leader change may start
+    // where the client had already been) and is skipped.
+    if (seq > last_seq_) break;
+    ++redeliveries_skipped_;
+    natsMsg_Destroy(current_);
+    current_ = nullptr;
   }
-  if (s == NATS_TIMEOUT) return Outcome::kNothingNow;
-  if (s != NATS_OK) {
-    status_ = NatsError("read partition " + std::to_string(partition_), s);
-    return Outcome::kError;
-  }
-  jsMsgMetaData* meta = nullptr;
-  s = natsMsg_GetMetaData(&meta, current_);
-  if (s != NATS_OK) {
-    status_ = NatsError("message metadata", s);
-    return Outcome::kError;
-  }
-  const uint64_t seq = meta->Sequence.Stream;
-  jsMsgMetaData_Destroy(meta);
   *e = LogEntry{};
   e->sequence = seq;
   e->partition = partition_;

@@ -140,6 +140,9 @@ class PartitionReader {
   const Status& status() const { return status_; }
   // Sequence of the last record returned (or the starting point).
   uint64_t last_sequence() const { return last_seq_; }
+  // Messages delivered again at or below last_sequence() and skipped (Next returns each
+  // record once, in increasing sequence order).
+  uint64_t redeliveries_skipped() const { return redeliveries_skipped_; }
 
  private:
   friend class JetStreamLog;
@@ -147,6 +150,7 @@ class PartitionReader {
   const JetStreamLog* log_;
   uint32_t partition_;
   uint64_t last_seq_;
+  uint64_t redeliveries_skipped_ = 0;
   natsSubscription* sub_ = nullptr;
   natsMsg* current_ = nullptr;
   Status status_;

@@ -1,8 +1,8 @@
 // EdiIngestor: takes one X12 file all the way in: analyses it (edi_analysis.h), submits
 // every mapped event through EventIntake::Submit (the Engine, or in cluster mode the
 // ClusterFrontDoor; in file order; Busy is retried), waits until each has its result —
-// i.e. is durable (kLogged, in cluster mode: in the replicated log) — then quarantines the rejected parts (reason,
-// partner, file name) and writes one 997 per received group to
+// i.e. is durable (in cluster mode: kLogged, in the replicated log) — then quarantines
+// the rejected parts (reason, partner, file name) and writes one 997 per received group to
 // <outbox_dir>/<partner>/997-<control>.edi. Only then does Ingest return, so a caller
 // that moves the file afterwards (InboxWatcher) never loses a fact: a crash before the
 // move replays the file, and the engine answers its events Duplicate.

@@ -17,7 +17,7 @@
 // Per element, on the request's thread: parse (flatbuffers::Parser on the compiled-in
 // schema) -> ValidateEnvelope (the same checks and reason codes as a ZeroMQ frame) ->
 // rate limit ([ingress.rate_limit], a limiter of its own) -> EventIntake::Submit (the
-// Engine, or in cluster mode the ClusterFrontDoor, whose kLogged is answered "accepted"
+// Engine, or in cluster mode the ClusterFrontDoor, whose kLogged is answered "Accepted"
 // with reason "logged"). Rejected elements are quarantined (endpoint "http") before the
 // reply.
 //

@@ -1,6 +1,7 @@
 // IngressServer::Impl, the frame half: reading a message into a batch, validating and
-// submitting each frame to the engine (or cluster front door: the EventIntake),
-// rejections with their quarantined copy, and the results coming back. See ingress_server_impl.h.
+// submitting each frame to the EventIntake (the engine, or the cluster front door),
+// rejections with their quarantined copy, and the results coming back. See
+// ingress_server_impl.h.
 #include "adapters/ingress/ingress_server.h"
 #include "adapters/ingress/ingress_server_impl.h"
 
