@@ -223,7 +223,7 @@ TEST_F(ClusterDispatchTest, SendsNothingBeforeAdoptionThenOnlyTheAdoptedPartitio
 
 TEST_F(ClusterDispatchTest, LateAnswersAfterReleaseMakeNoNotesAndReadoptionPostsOnce) {
   const std::set<std::string> p0 = PutOrders(0, 10, 1);
-  StartZmq(/*latency_us=*/600'000);
+  StartZmq(/*latency_us=*/1'500'000);  // long enough to release first, even on a loaded machine
   ASSERT_TRUE(dispatcher_->AdoptPartition(0, 5).ok());
   // Every command is on its way (the simulator posted it and holds the answer).
   ASSERT_TRUE(WaitUntil([&] { return sim_->Summary().received == p0.size(); }));
@@ -255,7 +255,7 @@ TEST_F(ClusterDispatchTest, LateAnswersAfterReleaseMakeNoNotesAndReadoptionPosts
 
 TEST_F(ClusterDispatchTest, ReadoptionWhileOldAttemptsAreInFlightWaitsForThem) {
   const std::set<std::string> p2 = PutOrders(2, 8, 2);
-  StartZmq(/*latency_us=*/400'000);
+  StartZmq(/*latency_us=*/1'200'000);
   ASSERT_TRUE(dispatcher_->AdoptPartition(2, 3).ok());
   ASSERT_TRUE(WaitUntil([&] { return sim_->Summary().received == 8; }));  // the first command of each order
   ASSERT_TRUE(dispatcher_->ReleasePartition(2).ok());
