@@ -81,7 +81,10 @@
 //    answers AlreadyPosted / the connector looks the command up), recovers p's order
 //    blocks from the dead-letter table and starts admitting p. Commands handed over for
 //    p afterwards are staged as usual (a re-handed command the load already took is
-//    dropped by its outbox_seq). Commands handed over for a partition not adopted are
+//    dropped by its outbox_seq), but marked maybe-sent too: while the follower catches
+//    up it re-issues commands an earlier owner may have posted, and nothing tells those
+//    apart from new ones. The cost: HTTP connectors of ERPs without an idempotent create
+//    (SAP, BC, Oracle, NetSuite transforms) look each command up before its first post. Commands handed over for a partition not adopted are
 //    dropped and counted (dropped_not_owned): its owner sends them.
 //  - ReleasePartition stops admitting p, drops its staged commands and forgets its
 //    commands in the window. An attempt already on its way keeps its target's in-flight
