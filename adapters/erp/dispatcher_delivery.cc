@@ -181,7 +181,9 @@ bool OutboxDispatcher::Impl::Send(Target& t, Entry* e, int64_t now) {
     ++t.counters.retries;
   }
   ++t.counters.sent;
-  if (epoch > 0) spdlog::debug("erp target {}: {} attempt {} (epoch {})", t.options.name, e->command_id, e->attempts, epoch);
+  if (epoch > 0) {
+    spdlog::debug("erp target {}: {} attempt {} (epoch {})", t.options.name, e->command_id, e->attempts, epoch);
+  }
   t.breaker.OnSend();
   e->st = St::kInFlight;
   ++e->gen;

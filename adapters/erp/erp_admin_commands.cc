@@ -52,7 +52,10 @@ nlohmann::json DispatcherStatsJson(const DispatcherStats& s) {
           {"unread", s.unread},
           {"acknowledged", s.acknowledged},
           {"blocked_orders", s.blocked_orders},
-          {"stale_acks", s.stale_acks}};
+          {"stale_acks", s.stale_acks},
+          {"partitions_adopted", s.partitions_adopted},
+          {"dropped_not_owned", s.dropped_not_owned},
+          {"late_answers_ignored", s.late_answers_ignored}};
 }
 
 void RegisterErpAdminCommands(AdminServer* server, const ErpAdminContext& c) {

@@ -189,6 +189,11 @@ void OutboxDispatcher::Impl::TakeInbox() {
         s.pos = c.outbox_seq;
         s.bytes = std::move(c.bytes);
         s.trusted = true;
+        // Cluster mode: a follower catching up replays records an earlier owner applied,
+        // whose commands that owner may have sent; nothing here tells them apart from new
+        // ones, so every first attempt says "maybe posted before" (connectors of ERPs
+        // without an idempotent create look the command up first).
+        s.from_last_run = !options_.own_all_partitions;
         Stage(c.partition, std::move(s));
       }
       c = DurableCommand();

@@ -1,14 +1,15 @@
 // OutboxDispatcher: the ERP fan-out. The engine hands it every command once the command
 // is durable in the event log (OutboxListener, in memory); at start it reads the outbox
-// the last run left in the store once (cluster mode: per partition, see below). One thread sends each ErpCommand to its target
-// through the target's channel (target_channel.h; kind zmq: a DEALER per target, one
-// command frame out, one ErpAck back, many in flight; the HTTP kinds: the ERP's own API
-// through an ErpConnector, http_target_channel.h). A command is done with when the
-// ERP answers Posted or AlreadyPosted, or when it is dead-lettered; the dispatcher then
-// tells its host (engine/dispatcher_host.h: the Engine on a single node) with a
-// CommandNote (DispatcherHost::SubmitNotes), which logs it with its next
-// group commit and drops the command from the outbox it checkpoints. Answers, re-sends
-// and dead letters reach each order's journal the same way.
+// the last run left in the store once (cluster mode: per partition, see below). One
+// thread sends each ErpCommand to its target through the target's channel
+// (target_channel.h; kind zmq: a DEALER per target, one command frame out, one ErpAck
+// back, many in flight; the HTTP kinds: the ERP's own API through an ErpConnector,
+// http_target_channel.h). A command is done with when the ERP answers Posted or
+// AlreadyPosted, or when it is dead-lettered; the dispatcher then tells its host
+// (engine/dispatcher_host.h: the Engine on a single node) with a CommandNote
+// (DispatcherHost::SubmitNotes), which logs it with its next group commit and drops the
+// command from the outbox it checkpoints. Answers, re-sends and dead letters reach each
+// order's journal the same way.
 //
 // Ordering: per partition the commands are staged in outbox_seq order and admitted into
 // a bounded window (read_ahead_per_partition). An order's commands are sent one at a
@@ -81,7 +82,10 @@
 //    answers AlreadyPosted / the connector looks the command up), recovers p's order
 //    blocks from the dead-letter table and starts admitting p. Commands handed over for
 //    p afterwards are staged as usual (a re-handed command the load already took is
-//    dropped by its outbox_seq). Commands handed over for a partition not adopted are
+//    dropped by its outbox_seq), but marked maybe-sent too: while the follower catches
+//    up it re-issues commands an earlier owner may have posted, and nothing tells those
+//    apart from new ones. The cost: HTTP connectors of ERPs without an idempotent create
+//    (SAP, BC, Oracle, NetSuite transforms) look each command up before its first post. Commands handed over for a partition not adopted are
 //    dropped and counted (dropped_not_owned): its owner sends them.
 //  - ReleasePartition stops admitting p, drops its staged commands and forgets its
 //    commands in the window. An attempt already on its way keeps its target's in-flight

@@ -6,8 +6,10 @@
 // partitions not adopted are dropped; answers arriving after ReleasePartition make no
 // notes, and re-adopting sends the commands again, answered AlreadyPosted (one posting
 // each); the owner's epoch reaches an HTTP ERP on every request and each attempt's
-// journal note; a replay of a partition owned elsewhere is refused; and a single node
-// (own_all_partitions) loads everything at start and stamps no epoch.
+// journal note; a command an earlier owner posted and the next owner's follower re-issues
+// is looked up on an ERP without idempotent create (SAP), not posted twice; a replay of a
+// partition owned elsewhere is refused; and a single node (own_all_partitions) loads
+// everything at start and stamps no epoch.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -223,7 +225,7 @@ TEST_F(ClusterDispatchTest, SendsNothingBeforeAdoptionThenOnlyTheAdoptedPartitio
 
 TEST_F(ClusterDispatchTest, LateAnswersAfterReleaseMakeNoNotesAndReadoptionPostsOnce) {
   const std::set<std::string> p0 = PutOrders(0, 10, 1);
-  StartZmq(/*latency_us=*/600'000);
+  StartZmq(/*latency_us=*/1'500'000);  // long enough to release first, even on a loaded machine
   ASSERT_TRUE(dispatcher_->AdoptPartition(0, 5).ok());
   // Every command is on its way (the simulator posted it and holds the answer).
   ASSERT_TRUE(WaitUntil([&] { return sim_->Summary().received == p0.size(); }));
@@ -255,7 +257,7 @@ TEST_F(ClusterDispatchTest, LateAnswersAfterReleaseMakeNoNotesAndReadoptionPosts
 
 TEST_F(ClusterDispatchTest, ReadoptionWhileOldAttemptsAreInFlightWaitsForThem) {
   const std::set<std::string> p2 = PutOrders(2, 8, 2);
-  StartZmq(/*latency_us=*/400'000);
+  StartZmq(/*latency_us=*/1'200'000);
   ASSERT_TRUE(dispatcher_->AdoptPartition(2, 3).ok());
   ASSERT_TRUE(WaitUntil([&] { return sim_->Summary().received == 8; }));  // the first command of each order
   ASSERT_TRUE(dispatcher_->ReleasePartition(2).ok());
@@ -335,26 +337,34 @@ class ClusterDispatchHttpTest : public ClusterDispatchTest {
   void StartWebhook(bool own_all) {
     ErpHttpSimOptions so;
     so.api = "webhook";
+    so.transient_error_every = 3;
+    StartHttp(so, "/hooks/erp");
+    StartDispatcher(target_, own_all);
+  }
+
+  // The simulator of `so.api` over HTTPS and target_ for it (named "erp", as the commands).
+  void StartHttp(ErpHttpSimOptions so, const std::string& path = "") {
     so.cert_file = pki_->server_cert;
     so.key_file = pki_->server_key;
     so.threads = 8;
-    so.transient_error_every = 3;
     auto sim = ErpHttpSimulator::Start(so);
     ASSERT_TRUE(sim.ok()) << sim.status().ToString();
     http_sim_ = std::move(sim).value();
-    ErpTargetOptions t;
-    t.name = "erp";
-    t.kind = "webhook";
-    t.rate_per_s = 100000;
-    t.burst = 1000;
-    t.max_in_flight = 16;
-    t.timeout_ms = 5000;
-    t.retry.initial_backoff_ms = 10;
-    t.retry.max_backoff_ms = 100;
-    t.http.transport.base_url = http_sim_->base_url() + "/hooks/erp";
-    t.http.transport.ca_file = pki_->ca_cert;
-    StartDispatcher(t, own_all);
+    target_ = ErpTargetOptions();
+    target_.name = "erp";
+    target_.kind = so.api;
+    target_.rate_per_s = 100000;
+    target_.burst = 1000;
+    target_.max_in_flight = 16;
+    target_.timeout_ms = 5000;
+    target_.retry.initial_backoff_ms = 10;
+    target_.retry.max_backoff_ms = 100;
+    target_.http.transport.base_url = http_sim_->base_url() + path;
+    target_.http.transport.ca_file = pki_->ca_cert;
+    target_.http.document.customer = "C-1000";
   }
+
+  ErpTargetOptions target_;
 
   std::set<std::string> PutHttpOrders(uint32_t p, int orders) {
     std::set<std::string> ids;
@@ -393,6 +403,47 @@ TEST_F(ClusterDispatchHttpTest, EpochHeaderReachesTheErpOnEveryAttempt) {
   EXPECT_EQ(http_sim_->Ledger().size(), ids.size());
   // Each attempt's journal note (answers, re-sends) names the epoch.
   for (const CommandNote& n : host_.Notes()) EXPECT_EQ(n.reason.rfind("epoch 42", 0), 0u) << n.reason;
+}
+
+// An owner sent a command and died before its note reached the log; the next owner's
+// follower re-issues the command while catching up. On an ERP without an idempotent
+// create (SAP), the new owner's first attempt must look it up, not post a second document.
+TEST_F(ClusterDispatchHttpTest, ACommandAnEarlierOwnerPostedIsLookedUpNotPostedTwice) {
+  ErpHttpSimOptions so;
+  so.api = "sap_s4";
+  StartHttp(so);
+  const TestCommand order = MakeTestCommand("SAP-SO-1", CommandKind::CreateSalesOrder, "SAP-SO-1", 1);
+  StartDispatcher(target_, /*own_all=*/false);
+  ASSERT_TRUE(dispatcher_->AdoptPartition(0, 3).ok());
+  HandOver(0, 1, order.buffer);
+  ASSERT_TRUE(WaitUntil([&] { return host_.Removals()[0] == 1; }));
+  ASSERT_EQ(http_sim_->Summary().base.postings, 1u);
+  dispatcher_->Stop();  // the old owner is gone; its note never reached the log
+
+  RecordingHost next_host;
+  DispatcherOptions d;
+  d.erp.targets = {target_};
+  d.partitions = kPartitions;
+  d.own_all_partitions = false;
+  auto next = OutboxDispatcher::Create(d, store_.get());
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE((*next)->Start(&next_host).ok());
+  ASSERT_TRUE((*next)->AdoptPartition(0, 4).ok());
+  std::vector<DurableCommand> replayed(1);
+  replayed[0].partition = 0;
+  replayed[0].outbox_seq = 1;
+  replayed[0].bytes = std::make_shared<const std::string>(order.buffer);
+  (*next)->OnCommandsDurable(replayed);
+  ASSERT_TRUE(WaitUntil([&] { return next_host.Removals()[0] == 1; }));
+  (*next)->Stop();
+  const std::vector<CommandNote> notes = next_host.Notes();
+  ASSERT_FALSE(notes.empty());
+  EXPECT_EQ(notes.back().outcome, "AlreadyPosted") << notes.back().reason;
+  const ErpHttpSimSummary s = http_sim_->Summary();
+  EXPECT_EQ(s.base.postings, 1u);
+  EXPECT_EQ(s.duplicate_postings, 0u);
+  EXPECT_GE(s.lookups, 1u);
+  EXPECT_EQ(s.requests_by_epoch.count(4), 1u);
 }
 
 TEST_F(ClusterDispatchHttpTest, SingleNodeLoadsEverythingAtStartAndSendsNoEpoch) {
