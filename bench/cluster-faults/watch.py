@@ -15,9 +15,12 @@ they wait for happened, 1 on their deadline (saying what they last saw on stderr
   watch.py settled BIN CONFIG MEMBERS TIMEOUT_S
       Until MEMBERS members are live, no partition is unowned or moving (every partition
       on the node the assignment gives it).
-  watch.py drained TIMEOUT_S ENDPOINT...
-      Until every node's ERP targets report backlog 0 and in_flight 0, three polls in a row
-      (0.5 s apart) on all nodes at once.
+  watch.py drained BIN CONFIG TIMEOUT_S (NODE_ID ADMIN_ENDPOINT LOG)...
+      Until, three polls in a row (0.5 s apart): every partition is owned by a member and
+      not moving (status), its owner's log last says "restored at epoch E" for the owner's
+      current epoch (not halted since: fenced off, failed, stopped), and every node's ERP
+      targets report backlog 0 and in_flight 0 (admin erp.status). On the deadline it says
+      which partitions are stuck and their owner's last line about them.
   watch.py nats_ready TIMEOUT_S MONITOR_URL...
       Until each server's /healthz answers ok and /jsz names a meta leader.
 """
@@ -107,30 +110,76 @@ def settled(bin_, config, members, timeout):
     return 1
 
 
-def drained(timeout, endpoints):
+LIFECYCLE = re.compile(r"^\S+ \[\w+\] cluster: partition (\d+)(?: \(epoch (\d+)\))?:? "
+                       r"(acquired at epoch|restored at epoch|fenced off|stopped|handed over|cannot restore|applying|.*failed)"
+                       r"(?: (\d+))?")
+HALTED = re.compile(r"^\S+ \[\w+\] cluster: (?:cannot restore|applying) partition (\d+)")
+
+
+def partition_states(path):
+    """The last lifecycle line of each partition in a node's log: {p: (what, epoch, line)}."""
+    states = {}
+    try:
+        lines = open(path, errors="replace").readlines()
+    except OSError:
+        return states
+    for line in lines:
+        m = LIFECYCLE.match(line)
+        if m:
+            epoch = m.group(2) or m.group(4)
+            states[int(m.group(1))] = (m.group(3), int(epoch) if epoch else None, line.strip())
+        m = HALTED.match(line)
+        if m:
+            states[int(m.group(1))] = ("halted", None, line.strip())
+    return states
+
+
+def drained(bin_, config, timeout, nodes):
+    """nodes: [(node_id, admin endpoint, current log)]. Drained = three polls in a row
+    (0.5 s apart) where every partition is owned by a running member (status), not moving,
+    its owner's log says it was "restored at epoch E" for the owner's current epoch E and
+    nothing since (not halted, fenced or failing), and every node's ERP targets report
+    backlog 0 and in_flight 0."""
     import zmq
     ctx = zmq.Context()
-    zero, deadline, last = 0, time.time() + float(timeout), {}
+    logs = {n: l for n, _, l in nodes}
+    zero, deadline, why = 0, time.time() + float(timeout), []
     while time.time() < deadline:
-        all_zero = True
-        for e in endpoints:
-            s = ctx.socket(zmq.REQ)
-            s.setsockopt(zmq.LINGER, 0)
-            s.connect(e)
-            s.send_string(json.dumps({"command": "erp.status", "args": {}}))
+        why = []
+        s = status(bin_, config)
+        if s is None:
+            why.append("cluster status unreadable")
+        else:
+            if s["unowned"] or s["moving"]:
+                why.append(f"unowned {s['unowned']}, moving {s['moving']}")
+            states = {n: partition_states(l) for n, l in logs.items()}
+            for o in s["owners"]:
+                if o["node_id"] is None:
+                    continue
+                st = states.get(o["node_id"], {}).get(o["partition"])
+                if st is None or st[0] != "restored at epoch" or st[1] != o["epoch"]:
+                    why.append(f"partition {o['partition']} owned by {o['node_id']} at epoch {o['epoch']} is not "
+                               f"applying and dispatching; its last line: {st[2] if st else 'none'}")
+        for n, e, _ in nodes:
+            sock = ctx.socket(zmq.REQ)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(e)
+            sock.send_string(json.dumps({"command": "erp.status", "args": {}}))
             targets = None
-            if s.poll(2000):
-                doc = json.loads(s.recv_string())
+            if sock.poll(2000):
+                doc = json.loads(sock.recv_string())
                 targets = doc.get("result", {}).get("targets") if doc.get("ok") else None
-            s.close()
-            last[e] = targets
-            if targets is None or not all(t["backlog"] == 0 and t["in_flight"] == 0 for t in targets):
-                all_zero = False
-        zero = zero + 1 if all_zero else 0
+            sock.close()
+            if targets is None:
+                why.append(f"{n}: no erp.status answer")
+            elif not all(t["backlog"] == 0 and t["in_flight"] == 0 for t in targets):
+                why.append(f"{n}: ERP backlog " + ", ".join(f"{t.get('name', '?')} {t['backlog']}+{t['in_flight']}"
+                                                             for t in targets))
+        zero = zero + 1 if not why else 0
         if zero >= 3:
             return 0
         time.sleep(0.5)
-    print(f"drained: not within {timeout} s; last: {last}", file=sys.stderr)
+    print(f"drained: not within {timeout} s: " + "; ".join(why), file=sys.stderr)
     return 1
 
 
@@ -159,7 +208,7 @@ if __name__ == "__main__":
     if cmd == "settled":
         sys.exit(settled(*a[:4]))
     if cmd == "drained":
-        sys.exit(drained(a[0], a[1:]))
+        sys.exit(drained(a[0], a[1], a[2], [tuple(a[i:i + 3]) for i in range(3, len(a), 3)]))
     if cmd == "nats_ready":
         sys.exit(nats_ready(a[0], a[1:]))
     sys.exit(f"unknown watcher {cmd}")
