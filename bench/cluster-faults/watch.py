@@ -4,9 +4,9 @@ public surfaces — `ordersync cluster status --json` (etcd), the nodes' admin s
 they wait for happened, 1 on their deadline (saying what they last saw on stderr).
 
   watch.py failover BIN CONFIG NODE READY_FILE KILL_FILE OUT_JSON LOG...
-      Reads which partitions NODE owns (and their epochs), touches READY_FILE, then waits
-      for KILL_FILE (the driver writes the kill's wall time into it after kill -9 of
-      NODE). Then polls status every 100 ms until no partition is unowned or owned by NODE,
+      Reads which partitions NODE owns (and their epochs), touches READY_FILE, and keeps
+      reading them until KILL_FILE appears (the driver writes the kill's wall time into it
+      after kill -9 of NODE). Then polls status every 100 ms until no partition is unowned or owned by NODE,
       and the logs (LOG... : the live nodes' logs) until each of NODE's partitions was
       "restored at epoch E" with E above NODE's epoch (= applied and dispatching on its
       new owner). OUT_JSON: failover_ms (kill → the last of those restore lines, by the
@@ -44,19 +44,21 @@ def log_time(ts):
 
 
 def failover(bin_, config, node, ready, kill_file, out, logs):
-    mine = None
-    for _ in range(100):
+    # Keeps NODE's partitions and epochs up to date until the kill (its lease outlives it
+    # by up to the TTL, so the last reading before the kill is the one that counts).
+    mine, fails = None, 0
+    while not (os.path.exists(kill_file) and os.path.getsize(kill_file) > 0):
         s = status(bin_, config)
         if s is not None:
             mine = {o["partition"]: o["epoch"] for o in s["owners"] if o["node_id"] == node}
-            break
-        time.sleep(0.1)
-    if mine is None:
-        print("failover: cluster status unreadable", file=sys.stderr)
-        return 1
-    open(ready, "w").close()
-    while not (os.path.exists(kill_file) and os.path.getsize(kill_file) > 0):
-        time.sleep(0.01)
+            if not os.path.exists(ready):
+                open(ready, "w").close()
+        elif mine is None:
+            fails += 1
+            if fails > 100:
+                print("failover: cluster status unreadable", file=sys.stderr)
+                return 1
+        time.sleep(0.05)
     killed_at = float(open(kill_file).read().strip())
     restored, owned_ms, deadline = {}, None, time.time() + 120
     last = None
