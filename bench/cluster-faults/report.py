@@ -6,7 +6,7 @@ OUT/report.json; prints the Markdown. Exit 1 when a scenario failed.
 
 Usage: report.py OUT SMOKE(0|1) KILLS
 """
-import json, os, statistics, sys
+import json, math, os, statistics, sys
 
 out, smoke, kills = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
 
@@ -21,7 +21,7 @@ def load(p):
 def pct(values, q):
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     v = sorted(values)
-    return v[max(0, min(len(v) - 1, int(round(q / 100 * len(v) + 0.5)) - 1))]
+    return v[max(0, min(len(v) - 1, math.ceil(q / 100 * len(v)) - 1))]
 
 
 rows, report, failed = [], {"mode": "smoke" if smoke else "full", "scenarios": {}}, False
