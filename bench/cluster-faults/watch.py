@@ -46,8 +46,10 @@ def log_time(ts):
 def failover(bin_, config, node, ready, kill_file, out, logs):
     # Keeps NODE's partitions and epochs up to date until the kill (its lease outlives it
     # by up to the TTL, so the last reading before the kill is the one that counts).
-    mine, fails = None, 0
+    mine, fails, give_up = None, 0, time.time() + 3600
     while not (os.path.exists(kill_file) and os.path.getsize(kill_file) > 0):
+        if time.time() > give_up or os.getppid() == 1:  # no kill within an hour, or the driver is gone
+            return 1
         s = status(bin_, config)
         if s is not None:
             mine = {o["partition"]: o["epoch"] for o in s["owners"] if o["node_id"] == node}
