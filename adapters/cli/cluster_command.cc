@@ -207,11 +207,13 @@ CLI::App* AddClusterSubcommand(CLI::App& app, ClusterCommandOptions* o) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sub->callback([o, sub] { o->action = sub->get_name(); });
   }
+  AddClusterExportSubcommand(cluster, &o->export_state, &o->action);
   return cluster;
 }
 
 int RunClusterCommand(const AppConfig& config, const ClusterCommandOptions& o, std::ostream& out,
                       std::ostream& err) {
+  if (o.action == "export-state") return RunClusterExport(config, o.export_state, out, err);
   EtcdClientOptions client_options;
   client_options.endpoints = o.etcd.empty() ? config.cluster.etcd_endpoints : o.etcd;
   client_options.request_timeout_ms = config.cluster.request_timeout_ms;

@@ -12,6 +12,8 @@
 //       so every node stops and releases what moves and the others take it over
 //   ordersync cluster undrain NODE [--etcd URL]...
 //       deletes draining/NODE
+//   ordersync cluster export-state --data-dir DIR [--nats URL]... [--json]
+//       the cluster's state from JetStream into a new local store (cluster_export_command.h)
 //
 // Exit codes: 0 fine (status: also when partitions are unowned, and when the log could
 // not be read — the etcd part is printed and the log columns say why they are missing),
@@ -26,16 +28,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "adapters/cli/cluster_export_command.h"
 #include "adapters/config/app_config.h"
 
 namespace ordersync {
 
 struct ClusterCommandOptions {
-  std::string action;  // status | drain | undrain
+  std::string action;  // status | drain | undrain | export-state
   std::string node;    // drain, undrain
   bool json = false;
   std::vector<std::string> etcd;  // overrides [cluster] etcd_endpoints
   std::vector<std::string> nats;  // status: overrides [cluster] nats_urls
+  ClusterExportOptions export_state;  // export-state (cluster_export_command.h)
 };
 
 CLI::App* AddClusterSubcommand(CLI::App& app, ClusterCommandOptions* options);

@@ -18,6 +18,7 @@
 //   ordersync [--config FILE] master-data status|check FILE|reload [--json]
 //   ordersync [--config FILE] reconcile --target T --export F --from D --to D [--repair [--yes]] [--json]
 //   ordersync [--config FILE] cluster status [--json] [--nats URL] | drain NODE | undrain NODE [--etcd URL]
+//                                  | export-state --data-dir DIR
 //
 // Exit codes: 0 success; 2 usage or configuration error; subcommands may add their own
 // (validate: 1 = a frame was rejected).
