@@ -148,7 +148,6 @@ void ClusterNode::ApplyLoop() {
     bool busy = false;
     const auto now = SteadyClock::now();
     for (auto& [p, o] : owned_) {
-      if (o.fenced) continue;
       if (!o.adopted) {
         if (now < o.next_attempt) continue;
         if (Status s = Adopt(p, &o); !s.ok()) {
@@ -209,7 +208,7 @@ void ClusterNode::MustStop(const Control& c) {
   auto it = owned_.find(c.partition);
   if (it != owned_.end() && it->second.epoch == c.epoch) {
     Owned& o = it->second;
-    if (o.adopted && !o.fenced && IsGraceful(c.reason)) {
+    if (o.adopted && IsGraceful(c.reason)) {
       // Hand over: dispatching stops first, then a last catch-up and checkpoint.
       if (o.dispatching) host_->OnPartitionReleased(c.partition);
       o.dispatching = false;
@@ -319,7 +318,7 @@ void ClusterNode::LogNotes(std::vector<CommandNote>* notes) {
   const int64_t now_ns = WallNowNs();
   for (auto& [p, list] : by_partition) {
     auto it = owned_.find(p);
-    if (it == owned_.end() || !it->second.adopted || it->second.fenced) {
+    if (it == owned_.end() || !it->second.adopted) {
       working_.notes_dropped += list.size();
       continue;
     }
@@ -335,23 +334,24 @@ void ClusterNode::LogNotes(std::vector<CommandNote>* notes) {
 void ClusterNode::SweepParked() {
   const int64_t now_ns = WallNowNs();
   for (auto& [p, o] : owned_) {
-    if (!o.adopted || o.fenced) continue;
+    if (!o.adopted) continue;
     if (Status s = follower_->AppendOwnerInputs(p, {}, now_ns); !s.ok()) OnWriteFailed(p, &o, s, "park sweep");
   }
 }
 
 void ClusterNode::OnWriteFailed(uint32_t p, Owned* o, const Status& s, const char* what) {
-  if (IsFenced(s)) {
-    ++working_.partitions_fenced;
-    o->fenced = true;
-    spdlog::warn("cluster: partition {} fenced off ({} refused: {}): a newer owner exists; stopped", p, what,
-                 s.ToString());
-    Halt(p, o);
-    return;
-  }
-  // Unreachable log or store: the partition stops and is restored again from its
-  // checkpoint (the answers not logged are sent again by this or the next owner).
-  spdlog::warn("cluster: partition {}: {} failed: {}; restoring it again", p, what, s.ToString());
+  // Either way p stops at once and is restored again from its stored checkpoint after
+  // retry_interval_ms; answers not logged are sent again by this or the next owner.
+  //  - Fenced: the log or the checkpoint store refused our epoch's write. While etcd has
+  //    not told us to stop, no other node can own p (the lease outlives our stop by the
+  //    safety margin), so the refusal is usually our own earlier write that timed out
+  //    but was stored (the op fencing then expects a later sequence). The restore reads
+  //    the log's current end; if a newer owner does exist, its larger epoch refuses the
+  //    restore's checkpoint and p stays stopped until the manager's must-stop arrives.
+  //  - Other errors: the log or the store unreachable.
+  if (IsFenced(s)) ++working_.partitions_fenced;
+  spdlog::warn("cluster: partition {} (epoch {}): {} failed: {}; stopped, restoring it again in {} ms", p, o->epoch,
+               what, s.ToString(), options_.retry_interval_ms);
   Halt(p, o);
   o->next_attempt = SteadyClock::now() + std::chrono::milliseconds(options_.retry_interval_ms);
 }

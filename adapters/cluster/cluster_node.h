@@ -19,12 +19,12 @@
 //    draining, shutdown) p is caught up and checkpointed once more, so that the next owner
 //    replays little; when the lease is at risk or lost nothing more is written. Then the
 //    follower releases p and the manager is told (ConfirmStopped).
-//  - Fencing: a checkpoint or owner input refused as Fenced means a newer owner exists;
-//    p is stopped at once, as for a lost lease, and stays stopped until the manager's own
-//    must-stop for it arrives (then confirmed).
-//  - A failure to restore or apply p (the log unreachable, a damaged checkpoint) stops
-//    dispatching p and retries the adoption from the stored checkpoint every
-//    retry_interval_ms while the node still owns p.
+//  - A write of p refused (Fenced: the log's op fencing or the checkpoint store saw
+//    another epoch's or our own timed-out write) or failed, or a failure to restore or
+//    apply p (the log unreachable, a damaged checkpoint): p stops at once (dispatching
+//    first) and is restored again from its stored checkpoint every retry_interval_ms
+//    while the node still owns it. A truly newer owner's larger epoch refuses that
+//    restore's checkpoint, so p never runs on two nodes (docs/cluster.md "Epochs").
 //
 //   ClusterNode node(options, store, log, checkpoints, &dispatcher, &host);
 //   node.Start();                   // registers in etcd; partitions come and go
@@ -103,7 +103,7 @@ class ClusterNode final : public OwnershipListener {
   struct Stats {
     uint64_t partitions_acquired = 0;  // ownership changes: acquisitions
     uint64_t partitions_stopped = 0;   // ownership changes: stops, any reason
-    uint64_t partitions_fenced = 0;    // stops because a newer owner refused our writes
+    uint64_t partitions_fenced = 0;    // stops because a write of ours was refused as Fenced
     uint64_t adopt_failures = 0;       // restores that failed (retried)
     uint64_t apply_failures = 0;       // Poll errors (the partition re-adopted)
     uint64_t records_applied = 0;
@@ -162,7 +162,6 @@ class ClusterNode final : public OwnershipListener {
     int64_t epoch = 0;
     bool adopted = false;      // the follower holds it
     bool dispatching = false;  // the host dispatches it
-    bool fenced = false;       // stopped by a refusal; waits for the manager's must-stop
     std::chrono::steady_clock::time_point acquired_at;
     std::chrono::steady_clock::time_point next_attempt;  // of a failed adoption
     std::chrono::steady_clock::time_point last_checkpoint_at;
