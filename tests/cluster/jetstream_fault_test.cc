@@ -255,25 +255,36 @@ void ExpectEveryAckedRecordReadable(test::NatsCluster* cluster, const JetStreamL
   for (const auto& [id, seqs] : found) EXPECT_EQ(seqs.size(), 1u) << id << " stored " << seqs.size() << " times";
 }
 
-TEST(JetStreamFaultTest, KillNineOfLeaderWhilePublishingLosesNoAckedRecord) {
-  test::NatsCluster cluster(3);
-  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
-  JetStreamLogOptions options;
-  options.partitions = kPartitions;
-  options.replicas = 3;
-  auto conn = NatsConnection::Connect(cluster.ClientOptions());
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  auto log = JetStreamLog::Open(conn->get(), options);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 20000).ok());
+// Three servers, the stream (R3) current on all of them, one connection.
+class JetStreamFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cluster_.status().ok()) << cluster_.status().ToString();
+    options_.partitions = kPartitions;
+    options_.replicas = 3;
+    auto conn = NatsConnection::Connect(cluster_.ClientOptions());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    conn_ = std::move(conn).value();
+    auto log = JetStreamLog::Open(conn_.get(), options_);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+    ASSERT_TRUE(cluster_.WaitStreamCurrent(options_.stream, 3, 20000).ok());
+  }
 
-  Publisher publisher(log->get());
-  AsyncPublisher async_publisher(&cluster, options);
+  test::NatsCluster cluster_{3};
+  JetStreamLogOptions options_;
+  std::unique_ptr<NatsConnection> conn_;
+  std::unique_ptr<JetStreamLog> log_;
+};
+
+TEST_F(JetStreamFaultTest, KillNineOfLeaderWhilePublishingLosesNoAckedRecord) {
+  Publisher publisher(log_.get());
+  AsyncPublisher async_publisher(&cluster_, options_);
   ASSERT_TRUE(async_publisher.failure().empty()) << async_publisher.failure();
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 20000)) << publisher.failure();
-  const int leader = cluster.IndexOf(cluster.StreamLeader(options.stream));
+  const int leader = cluster_.IndexOf(cluster_.StreamLeader(options_.stream));
   ASSERT_GE(leader, 0);
-  cluster.Kill(leader);
+  cluster_.Kill(leader);
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 60000)) << "publishing did not continue: " << publisher.failure();
   publisher.Stop();
   ASSERT_TRUE(publisher.failure().empty()) << publisher.failure();
@@ -281,7 +292,7 @@ TEST(JetStreamFaultTest, KillNineOfLeaderWhilePublishingLosesNoAckedRecord) {
   auto acked = publisher.Acked();
   const auto async_acked = async_publisher.Acked();
   acked.insert(async_acked.begin(), async_acked.end());
-  ExpectEveryAckedRecordReadable(&cluster, options, acked);
+  ExpectEveryAckedRecordReadable(&cluster_, options_, acked);
 }
 
 // Opt-in (not in the suite): jetstream_fault_test --gtest_also_run_disabled_tests.
@@ -290,44 +301,33 @@ TEST(JetStreamFaultTest, KillNineOfLeaderWhilePublishingLosesNoAckedRecord) {
 // messages at the same sequences, so acknowledged records are found at other sequences
 // or not at all (seen under load; bench/cluster-faults nats_kill sees the same —
 // docs/cluster.md "Cluster fault suite"). Kept as the reproduction.
-TEST(JetStreamFaultTest, DISABLED_KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedRecord) {
-  test::NatsCluster cluster(3);
-  ASSERT_TRUE(cluster.status().ok()) << cluster.status().ToString();
-  JetStreamLogOptions options;
-  options.partitions = kPartitions;
-  options.replicas = 3;
-  auto conn = NatsConnection::Connect(cluster.ClientOptions());
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  auto log = JetStreamLog::Open(conn->get(), options);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 20000).ok());
-
-  Publisher publisher(log->get());
-  AsyncPublisher async_publisher(&cluster, options);
+TEST_F(JetStreamFaultTest, DISABLED_KillNineOfLeaderThenOfNewLeaderAfterRejoinLosesNoAckedRecord) {
+  Publisher publisher(log_.get());
+  AsyncPublisher async_publisher(&cluster_, options_);
   ASSERT_TRUE(async_publisher.failure().empty()) << async_publisher.failure();
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 20000)) << publisher.failure();
 
   // Phase 1: kill -9 of the stream's leader while publishing.
-  const int first = cluster.IndexOf(cluster.StreamLeader(options.stream));
+  const int first = cluster_.IndexOf(cluster_.StreamLeader(options_.stream));
   ASSERT_GE(first, 0);
-  cluster.Kill(first);
+  cluster_.Kill(first);
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 60000)) << "publishing did not continue: " << publisher.failure();
   {
     auto acked = publisher.Acked();
     const auto async_acked = async_publisher.Acked();
     acked.insert(async_acked.begin(), async_acked.end());
-    ExpectEveryAckedRecordReadable(&cluster, options, acked);
+    ExpectEveryAckedRecordReadable(&cluster_, options_, acked);
   }
 
   // The killed server rejoins and catches up.
-  ASSERT_TRUE(cluster.Restart(first).ok());
-  ASSERT_TRUE(cluster.WaitStreamCurrent(options.stream, 3, 60000).ok());
+  ASSERT_TRUE(cluster_.Restart(first).ok());
+  ASSERT_TRUE(cluster_.WaitStreamCurrent(options_.stream, 3, 60000).ok());
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 20000)) << publisher.failure();
 
   // Phase 2: kill -9 of the (new) leader — a different server.
-  int second = cluster.IndexOf(cluster.StreamLeader(options.stream));
+  int second = cluster_.IndexOf(cluster_.StreamLeader(options_.stream));
   if (second < 0 || second == first) second = (first + 1) % 3;
-  cluster.Kill(second);
+  cluster_.Kill(second);
   ASSERT_TRUE(publisher.WaitMoreAcked(100, 60000)) << "publishing did not continue: " << publisher.failure();
   publisher.Stop();
   ASSERT_TRUE(publisher.failure().empty()) << publisher.failure();
@@ -336,9 +336,9 @@ TEST(JetStreamFaultTest, DISABLED_KillNineOfLeaderThenOfNewLeaderAfterRejoinLose
   const auto async_acked = async_publisher.Acked();
   EXPECT_GT(async_acked.size(), 100u);
   acked.insert(async_acked.begin(), async_acked.end());
-  ExpectEveryAckedRecordReadable(&cluster, options, acked);
+  ExpectEveryAckedRecordReadable(&cluster_, options_, acked);
   // The first killed server holds the records acknowledged while it was down, too.
-  EXPECT_TRUE(cluster.running(first));
+  EXPECT_TRUE(cluster_.running(first));
   std::printf("acked %llu sync + %zu async records; %llu sync retries, %llu failed async completions re-published\n",
               static_cast<unsigned long long>(publisher.acked()), async_acked.size(),
               static_cast<unsigned long long>(publisher.retries()),
