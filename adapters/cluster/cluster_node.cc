@@ -161,9 +161,7 @@ void ClusterNode::ApplyLoop() {
       size_t applied = 0;
       if (Status s = ApplySome(p, &o, &applied); !s.ok()) {
         ++working_.apply_failures;
-        spdlog::error("cluster: applying partition {} failed: {}; restoring it again", p, s.ToString());
-        Halt(p, &o);
-        o.next_attempt = now + std::chrono::milliseconds(options_.retry_interval_ms);
+        StopForRetry(p, &o, s, "applying");
         continue;
       }
       busy |= applied > 0;
@@ -171,7 +169,7 @@ void ClusterNode::ApplyLoop() {
                        (o.applied_since_checkpoint > 0 &&
                         now - o.last_checkpoint_at >= std::chrono::milliseconds(options_.checkpoint_interval_ms));
       if (due) {
-        if (Status s = StoreCheckpoint(p, &o); !s.ok()) OnWriteFailed(p, &o, s, "checkpoint");
+        if (Status s = StoreCheckpoint(p, &o); !s.ok()) StopForRetry(p, &o, s, "checkpoint");
       }
     }
     if (now >= next_park_sweep_) {
@@ -212,11 +210,7 @@ void ClusterNode::MustStop(const Control& c) {
       // Hand over: dispatching stops first, then a last catch-up and checkpoint.
       if (o.dispatching) host_->OnPartitionReleased(c.partition);
       o.dispatching = false;
-      size_t applied = 0;
-      Status s;
-      do {
-        s = ApplySome(c.partition, &o, &applied);
-      } while (s.ok() && applied > 0);
+      Status s = CatchUp(c.partition, &o);
       if (s.ok() && o.applied_since_checkpoint > 0) s = StoreCheckpoint(c.partition, &o);
       if (!s.ok()) {
         spdlog::warn("cluster: partition {} handed over without a last checkpoint: {}", c.partition, s.ToString());
@@ -260,10 +254,7 @@ Status ClusterNode::Adopt(uint32_t p, Owned* o) {
   o->dispatching = true;
   // Catch up before reporting the restore time (applying hands the tail's commands to
   // the dispatcher, which now takes them).
-  size_t applied = 0;
-  do {
-    ORDERSYNC_RETURN_IF_ERROR(ApplySome(p, o, &applied));
-  } while (applied > 0);
+  ORDERSYNC_RETURN_IF_ERROR(CatchUp(p, o));
   working_.last_restore_ms = MillisSince(o->acquired_at);
   working_.max_restore_ms = std::max(working_.max_restore_ms, working_.last_restore_ms);
   spdlog::info("cluster: partition {} restored at epoch {} from checkpoint sequence {} in {} ms; applied up to {}",
@@ -282,6 +273,14 @@ Status ClusterNode::ApplySome(uint32_t p, Owned* o, size_t* applied) {
   ORDERSYNC_RETURN_IF_ERROR(follower_->Poll(p, options_.poll_batch_records, applied));
   o->applied_since_checkpoint += *applied;
   working_.records_applied += *applied;
+  return Status::OK();
+}
+
+Status ClusterNode::CatchUp(uint32_t p, Owned* o) {
+  size_t applied = 0;
+  do {
+    ORDERSYNC_RETURN_IF_ERROR(ApplySome(p, o, &applied));
+  } while (applied > 0);
   return Status::OK();
 }
 
@@ -324,7 +323,7 @@ void ClusterNode::LogNotes(std::vector<CommandNote>* notes) {
     }
     if (Status s = follower_->AppendOwnerInputs(p, list, now_ns); !s.ok()) {
       working_.notes_dropped += list.size();
-      OnWriteFailed(p, &it->second, s, "logging ERP answers");
+      StopForRetry(p, &it->second, s, "logging ERP answers");
       continue;
     }
     working_.notes_logged += list.size();
@@ -335,11 +334,11 @@ void ClusterNode::SweepParked() {
   const int64_t now_ns = WallNowNs();
   for (auto& [p, o] : owned_) {
     if (!o.adopted) continue;
-    if (Status s = follower_->AppendOwnerInputs(p, {}, now_ns); !s.ok()) OnWriteFailed(p, &o, s, "park sweep");
+    if (Status s = follower_->AppendOwnerInputs(p, {}, now_ns); !s.ok()) StopForRetry(p, &o, s, "park sweep");
   }
 }
 
-void ClusterNode::OnWriteFailed(uint32_t p, Owned* o, const Status& s, const char* what) {
+void ClusterNode::StopForRetry(uint32_t p, Owned* o, const Status& s, const char* what) {
   // Either way p stops at once and is restored again from its stored checkpoint after
   // retry_interval_ms; answers not logged are sent again by this or the next owner.
   //  - Fenced: the log or the checkpoint store refused our epoch's write. While etcd has

@@ -181,11 +181,14 @@ class ClusterNode final : public OwnershipListener {
   void Halt(uint32_t p, Owned* o);
   // Applies what p's log holds now (up to poll_batch_records); *applied says how many.
   Status ApplySome(uint32_t p, Owned* o, size_t* applied);
+  // Applies until p's log holds nothing more now.
+  Status CatchUp(uint32_t p, Owned* o);
   Status StoreCheckpoint(uint32_t p, Owned* o);
   void LogNotes(std::vector<CommandNote>* notes);
   void SweepParked();
-  // After a write of p was refused as Fenced (or failed): halts p.
-  void OnWriteFailed(uint32_t p, Owned* o, const Status& s, const char* what);
+  // After a write of p was refused (Fenced) or failed, or applying it failed: halts p and
+  // restores it again after retry_interval_ms.
+  void StopForRetry(uint32_t p, Owned* o, const Status& s, const char* what);
   void PublishInfo();
 
   const ClusterNodeOptions options_;

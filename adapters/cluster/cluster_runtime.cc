@@ -93,13 +93,13 @@ Status ClusterRuntime::SubmitNotes(std::vector<CommandNote>&& notes) {
 
 Status ClusterRuntime::SubmitTask(uint32_t partition, std::unique_ptr<PartitionTask>) {
   return Status::InvalidArgument("dead-letter replay of partition " + std::to_string(partition) +
-                               " is not available in cluster mode yet (docs/cluster.md \"Not yet\")");
+                               " is not available in cluster mode yet (docs/cluster-running.md \"Not yet in cluster mode\")");
 }
 
 void ClusterRuntime::SetTargetBlocked(std::string_view target, bool blocked, uint32_t retry_after_ms) {
   // The front door does not route events to targets; the owner's dispatcher bounds its own
   // backlog (read-ahead window), and the log absorbs the rest.
-  if (target_blocked_changes_.fetch_add(1, std::memory_order_relaxed) == 0) {
+  if (!target_blocked_logged_.exchange(true, std::memory_order_relaxed)) {
     spdlog::info("cluster: ERP target {} {} (hint {} ms); the front door keeps accepting — the log holds the "
                  "backlog (docs/cluster.md)",
                  target, blocked ? "backlogged" : "drained", retry_after_ms);

@@ -16,9 +16,9 @@
 //
 // As the dispatcher's DispatcherHost: SubmitNotes → ClusterNode::SubmitNotes (logged as
 // the partition's owner inputs); SubmitTask (dead-letter replay) → InvalidArgument in
-// cluster mode (docs/cluster.md "Not yet"); SetTargetBlocked → the front door is not
-// told (it does not route; the owner's dispatcher backlog bounds itself), counted and
-// logged at the first change per target.
+// cluster mode (docs/cluster-running.md "Not yet in cluster mode"); SetTargetBlocked →
+// the front door is not told (it does not route; the owner's dispatcher window bounds its
+// backlog); the first call is logged, to say so once.
 //
 // Thread-safety: Open/Join/StopFrontDoor/Leave from the controlling thread; the
 // DispatcherHost methods from any thread.
@@ -58,10 +58,8 @@ class ClusterRuntime final : public DispatcherHost {
   ClusterRuntime& operator=(const ClusterRuntime&) = delete;
 
   EventIntake* front_door() { return front_door_.get(); }
-  ClusterFrontDoor* cluster_front_door() { return front_door_.get(); }
-  ClusterNode* node() { return node_.get(); }
+  ClusterNode* node() { return node_.get(); }  // null until Join
   JetStreamLog* log() { return log_.get(); }
-  NatsConnection* connection() { return conn_.get(); }
 
   // Joins the cluster: commands of owned partitions go to `commands`, adoptions and
   // releases to `host`. Both must outlive Leave().
@@ -89,7 +87,7 @@ class ClusterRuntime final : public DispatcherHost {
   std::unique_ptr<JetStreamCheckpointStore> checkpoints_;
   std::unique_ptr<ClusterFrontDoor> front_door_;
   std::unique_ptr<ClusterNode> node_;
-  std::atomic<uint64_t> target_blocked_changes_{0};
+  std::atomic<bool> target_blocked_logged_{false};
 };
 
 }  // namespace ordersync

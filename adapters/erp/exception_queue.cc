@@ -77,7 +77,7 @@ Result<std::vector<ExceptionReplayResult>> ReplayExceptions(StateStore* store, E
                                                             const ExceptionFilter& filter, Durability durability) {
   if (!filter.Selective()) return Status::InvalidArgument("select exceptions to replay (or all)");
   if (engine == nullptr) {
-    return Status::InvalidArgument("exception replay is not available in cluster mode yet (docs/cluster.md \"Not yet\")");
+    return Status::InvalidArgument("exception replay is not available in cluster mode yet (docs/cluster-running.md \"Not yet in cluster mode\")");
   }
   ExceptionFilter unlimited = filter;
   unlimited.limit = 0;

@@ -117,7 +117,7 @@ def settled(bin_, config, members, timeout):
 LIFECYCLE = re.compile(r"^\S+ \[\w+\] cluster: partition (\d+)(?: \(epoch (\d+)\))?:? "
                        r"(acquired at epoch|restored at epoch|fenced off|stopped|handed over|cannot restore|applying|.*failed)"
                        r"(?: (\d+))?")
-HALTED = re.compile(r"^\S+ \[\w+\] cluster: (?:cannot restore|applying) partition (\d+)")
+HALTED = re.compile(r"^\S+ \[\w+\] cluster: cannot restore partition (\d+)")
 
 
 def partition_states(path):
