@@ -19,6 +19,10 @@
 //   checkpoint.before_write   a checkpoint is cut but not written
 //   checkpoint.before_truncate a checkpoint is durable, the log not yet truncated
 //   acks.after_append         a batch of ERP acknowledgements is in the log, not applied
+// Cluster mode (adapters/cluster):
+//   cluster.etcd_request      an etcd request of a node; arg = EtcdRequestFailpoint* (fail it)
+//   cluster.checkpoint_put    a node's apply thread is about to store a checkpoint;
+//                             arg = ClusterWriteFailpoint* (block there)
 //
 // Thread-safety: Hit may be called from any thread. Arm/Clear from a test's controlling
 // thread while no armed point can be hit concurrently.

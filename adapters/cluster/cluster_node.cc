@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <utility>
 
 #include "adapters/cluster/nats_connection.h"
+#include "engine/failpoint.h"
 
 namespace ordersync {
 
@@ -104,6 +106,16 @@ void ClusterNode::OnAcquired(uint32_t partition, int64_t epoch) {
 }
 
 void ClusterNode::OnMustStop(uint32_t partition, int64_t epoch, StopReason reason) {
+  if (!IsGraceful(reason)) {
+    // The lease is at risk or gone: dispatching stops now, on the manager's thread, not
+    // when the apply thread gets to the control message — it may be blocked for up to a
+    // NATS request timeout (longer than the safety margin) in a write the cut-off
+    // network will never answer.
+    std::lock_guard<std::mutex> lock(host_mu_);
+    int64_t& revoked = revoked_epochs_[partition];
+    revoked = std::max(revoked, epoch);
+    host_->OnPartitionReleased(partition);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     controls_.push_back(Control{false, partition, epoch, reason, SteadyClock::now()});
@@ -247,7 +259,7 @@ Status ClusterNode::Adopt(uint32_t p, Owned* o) {
     Halt(p, o);
     return s;
   }
-  if (Status s = host_->OnPartitionAdopted(p, o->epoch); !s.ok()) {
+  if (Status s = HandToHost(p, o->epoch); !s.ok()) {
     Halt(p, o);
     return s;
   }
@@ -260,6 +272,16 @@ Status ClusterNode::Adopt(uint32_t p, Owned* o) {
   spdlog::info("cluster: partition {} restored at epoch {} from checkpoint sequence {} in {} ms; applied up to {}",
                p, o->epoch, o->previous_checkpoint_sequence, working_.last_restore_ms, follower_->applied(p).offset);
   return Status::OK();
+}
+
+Status ClusterNode::HandToHost(uint32_t p, int64_t epoch) {
+  std::lock_guard<std::mutex> lock(host_mu_);
+  auto revoked = revoked_epochs_.find(p);
+  if (revoked != revoked_epochs_.end() && revoked->second >= epoch) {
+    return Status::Unavailable("partition " + std::to_string(p) + " epoch " + std::to_string(epoch) +
+                           ": the lease is at risk or lost; not dispatching");
+  }
+  return host_->OnPartitionAdopted(p, epoch);
 }
 
 void ClusterNode::Halt(uint32_t p, Owned* o) {
@@ -289,6 +311,8 @@ Status ClusterNode::StoreCheckpoint(uint32_t p, Owned* o) {
   PartitionSnapshotInfo info;
   ORDERSYNC_RETURN_IF_ERROR(follower_->Checkpoint(p, &snapshot, &info));
   const uint64_t covered = info.checkpoint.offset;
+  ClusterWriteFailpoint fp{options_.ownership.cluster.node_id, p};
+  ORDERSYNC_FAILPOINT_ARG("cluster.checkpoint_put", &fp);
   auto put = checkpoints_->Put(p, static_cast<uint64_t>(o->epoch), covered, snapshot);
   if (!put.ok()) {
     ++working_.checkpoint_failures;

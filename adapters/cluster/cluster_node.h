@@ -17,7 +17,10 @@
 //    sequence the previous checkpoint covered (one checkpoint of margin).
 //  - must-stop(p): the host stops dispatching p first. On a graceful stop (reassigned,
 //    draining, shutdown) p is caught up and checkpointed once more, so that the next owner
-//    replays little; when the lease is at risk or lost nothing more is written. Then the
+//    replays little; when the lease is at risk or lost nothing more is written, and the
+//    host is told to stop dispatching p at once, on the manager's thread (the apply
+//    thread may be blocked in a NATS write a cut-off network never answers; the lease
+//    must not expire at the server while this node still dispatches). Then the
 //    follower releases p and the manager is told (ConfirmStopped).
 //  - A write of p refused (Fenced: the log's op fencing or the checkpoint store saw
 //    another epoch's or our own timed-out write) or failed, or a failure to restore or
@@ -32,8 +35,9 @@
 //   node.Stop();                    // hands every partition over (checkpointed), leaves
 //
 // Threads: one apply thread owns the follower and every owned partition; it calls the
-// OutboxListener and the PartitionHost. The manager's callbacks and SubmitNotes only
-// enqueue (a mutex-guarded queue of rare control messages and batched notes — never the
+// OutboxListener and the PartitionHost (the manager's thread also calls
+// OnPartitionReleased when a lease is at risk or lost). The manager's callbacks and
+// SubmitNotes otherwise only enqueue (a mutex-guarded queue of rare control messages and batched notes — never the
 // per-event path, which is the log). Stats() and Partitions() from any thread.
 #pragma once
 
@@ -45,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -73,6 +78,14 @@ class PartitionHost {
   // later are dropped (the next owner sends them again; the ERP's idempotency by
   // command id keeps them to one posting).
   virtual void OnPartitionReleased(uint32_t partition) = 0;
+};
+
+// Argument of the failpoint "cluster.checkpoint_put" (engine/failpoint.h), hit by the
+// apply thread just before it stores a checkpoint of `partition`: a test can block there
+// as a write into a cut-off network would.
+struct ClusterWriteFailpoint {
+  std::string_view node_id;
+  uint32_t partition = 0;
 };
 
 struct ClusterNodeOptions {
@@ -184,6 +197,10 @@ class ClusterNode final : public OwnershipListener {
   // Applies until p's log holds nothing more now.
   Status CatchUp(uint32_t p, Owned* o);
   Status StoreCheckpoint(uint32_t p, Owned* o);
+  // host_->OnPartitionAdopted(p, epoch), unless OnMustStop revoked p at `epoch` or later
+  // (Unavailable): a restore that was under way when the lease became at risk never starts
+  // dispatching.
+  Status HandToHost(uint32_t p, int64_t epoch);
   void LogNotes(std::vector<CommandNote>* notes);
   void SweepParked();
   // After a write of p was refused (Fenced) or failed, or applying it failed: halts p and
@@ -214,6 +231,12 @@ class ClusterNode final : public OwnershipListener {
   Stats working_;                     // apply thread only; published into stats_
   std::thread thread_;
   bool started_ = false;
+
+  // Serializes the host's adopt (apply thread) with the manager thread's immediate
+  // release when a lease is at risk or lost (OnMustStop), so that a partition revoked
+  // at an epoch is never handed to the host at that epoch afterwards.
+  std::mutex host_mu_;
+  std::map<uint32_t, int64_t> revoked_epochs_;  // guarded by host_mu_: highest epoch revoked
 };
 
 }  // namespace ordersync

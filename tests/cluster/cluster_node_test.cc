@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -220,76 +221,97 @@ std::set<uint32_t> DispatchedPartitions(const std::vector<Node*>& nodes) {
   return all;
 }
 
-TEST(ClusterNodeTest, CutOffNodesPartitionsResumeElsewhereWithEveryCommandPostedOnceInOrder) {
-  test::NatsCluster nats(3);
-  ASSERT_TRUE(nats.status().ok()) << nats.status().ToString();
-  EtcdProcess etcd;
-  ASSERT_TRUE(etcd.Start().ok());
-  testing::TempDir dir;
-  Ledger ledger;
-
-  // The front door's log, and a copy of every record in a reference stream of its own.
-  auto conn = std::move(NatsConnection::Connect(nats.ClientOptions())).value();
-  JetStreamLogOptions lo;
-  lo.partitions = kPartitions;
-  lo.replicas = 3;
-  auto front = std::move(JetStreamLog::Open(conn.get(), lo)).value();
-  JetStreamLogOptions ro = lo;
-  ro.stream = "REFERENCE";
-  ro.prefix = "reference";
-  ro.replicas = 1;
-  auto reference = std::move(JetStreamLog::Open(conn.get(), ro)).value();
-  ASSERT_TRUE(nats.WaitStreamCurrent(lo.stream, 3, 30000).ok());
-
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (const char* id : {"a", "b", "c"}) {
-    nodes.push_back(std::make_unique<Node>(id, dir.path(), &nats, etcd.client_url(), &ledger));
-    Status s = nodes.back()->node()->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  std::vector<Node*> all = {nodes[0].get(), nodes[1].get(), nodes[2].get()};
-  ASSERT_TRUE(WaitFor([&] {
-    for (Node* n : all) {
-      if (n->node()->Partitions().empty()) return false;
+// Three running nodes a, b, c on three nats-servers and etcd, each partition dispatched
+// by one of them; `front` is the front doors' log, `reference` a copy of every record
+// published through Publish.
+class ClusterNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(nats_.status().ok()) << nats_.status().ToString();
+    ASSERT_TRUE(etcd_.Start().ok());
+    conn_ = std::move(NatsConnection::Connect(nats_.ClientOptions())).value();
+    JetStreamLogOptions lo;
+    lo.partitions = kPartitions;
+    lo.replicas = 3;
+    front_ = std::move(JetStreamLog::Open(conn_.get(), lo)).value();
+    JetStreamLogOptions ro = lo;
+    ro.stream = "REFERENCE";
+    ro.prefix = "reference";
+    ro.replicas = 1;
+    reference_ = std::move(JetStreamLog::Open(conn_.get(), ro)).value();
+    ASSERT_TRUE(nats_.WaitStreamCurrent(lo.stream, 3, 30000).ok());
+    for (const char* id : {"a", "b", "c"}) {
+      nodes_.push_back(std::make_unique<Node>(id, dir_.path(), &nats_, etcd_.client_url(), &ledger_));
+      Status s = nodes_.back()->node()->Start();
+      ASSERT_TRUE(s.ok()) << s.ToString();
     }
-    return DispatchedPartitions(all).size() == kPartitions;
-  })) << "not every partition is dispatched, or a node has none";
-  const std::vector<ClusterNode::PartitionInfo> cut_had = nodes[2]->node()->Partitions();
-  ASSERT_FALSE(cut_had.empty());
+    all_ = {nodes_[0].get(), nodes_[1].get(), nodes_[2].get()};
+    ASSERT_TRUE(WaitFor([&] {
+      for (Node* n : all_) {
+        if (n->node()->Partitions().empty()) return false;
+      }
+      return DispatchedPartitions(all_).size() == kPartitions;
+    })) << "not every partition is dispatched, or a node has none";
+  }
+  void TearDown() override {
+    Failpoints::Clear();
+    for (auto& n : nodes_) n->node()->Stop();
+  }
 
-  MilestoneBuilder builder;
-  const auto stream = testing::CrashTestStream(7, 120);
-  auto publish = [&](size_t from, size_t to) {
+  // Publishes stream_[from, to) to the front log and the reference copy.
+  void Publish(size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
-      const auto& spec = stream[i];
+      const auto& spec = stream_[i];
       const uint32_t p = PartitionOf(spec.order_id, kPartitions);
       LogRecordBuilder record;
       record.Begin(WallNs());
-      record.AddEvent(p, WallNs(), false, builder.Build(spec));
+      record.AddEvent(p, WallNs(), false, builder_.Build(spec));
       const std::string bytes(record.Finish());
-      ASSERT_TRUE(front->PublishEvent(p, spec.event_id, bytes).ok());
-      ASSERT_TRUE(reference->PublishEvent(p, spec.event_id, bytes).ok());
+      ASSERT_TRUE(front_->PublishEvent(p, spec.event_id, bytes).ok());
+      ASSERT_TRUE(reference_->PublishEvent(p, spec.event_id, bytes).ok());
     }
-  };
-  const size_t third = stream.size() / 3;
-  publish(0, third);
+  }
+
+  // Cuts node `id` off from etcd: every request of it fails from now on.
+  static void CutOffFromEtcd(const std::string& id) {
+    Failpoints::Arm("cluster.etcd_request", [id](void* arg) {
+      auto* fp = static_cast<EtcdRequestFailpoint*>(arg);
+      if (fp->node_id == id) fp->fail = true;
+    });
+  }
+
+  test::NatsCluster nats_{3};
+  EtcdProcess etcd_;
+  testing::TempDir dir_;
+  Ledger ledger_;
+  std::unique_ptr<NatsConnection> conn_;
+  std::unique_ptr<JetStreamLog> front_;
+  std::unique_ptr<JetStreamLog> reference_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<Node*> all_;
+  MilestoneBuilder builder_;
+  const std::vector<EnvelopeSpec> stream_ = testing::CrashTestStream(7, 120);
+};
+
+TEST_F(ClusterNodeTest, CutOffNodesPartitionsResumeElsewhereWithEveryCommandPostedOnceInOrder) {
+  const std::vector<ClusterNode::PartitionInfo> cut_had = nodes_[2]->node()->Partitions();
+  ASSERT_FALSE(cut_had.empty());
+  const size_t third = stream_.size() / 3;
+  Publish(0, third);
 
   // Cut c off from etcd while events keep coming.
-  Failpoints::Arm("cluster.etcd_request", [](void* arg) {
-    auto* fp = static_cast<EtcdRequestFailpoint*>(arg);
-    if (fp->node_id == "c") fp->fail = true;
-  });
-  publish(third, 2 * third);
-  ASSERT_TRUE(WaitFor([&] { return nodes[2]->node()->Partitions().empty(); }, 15s)) << "c did not stop";
-  ASSERT_TRUE(WaitFor([&] { return DispatchedPartitions({all[0], all[1]}).size() == kPartitions; }))
+  CutOffFromEtcd("c");
+  Publish(third, 2 * third);
+  ASSERT_TRUE(WaitFor([&] { return nodes_[2]->node()->Partitions().empty(); }, 15s)) << "c did not stop";
+  ASSERT_TRUE(WaitFor([&] { return DispatchedPartitions({all_[0], all_[1]}).size() == kPartitions; }))
       << "a and b did not take every partition over";
-  publish(2 * third, stream.size());
+  Publish(2 * third, stream_.size());
 
   // The reference: one follower per partition of the copy, no answers.
-  auto ref_store = OpenStore(dir.path() + "/reference");
+  auto ref_store = OpenStore(dir_.path() + "/reference");
   JetStreamEventLog::Options ref_options;
   ref_options.read_wait_ms = 100;
-  JetStreamEventLog ref_log(reference.get(), ref_options);
+  JetStreamEventLog ref_log(reference_.get(), ref_options);
   KeepingListener expected;
   EngineOptions ref_engine = testing::TestEngineOptions();
   ref_engine.partitions = kPartitions;
@@ -303,34 +325,68 @@ TEST(ClusterNodeTest, CutOffNodesPartitionsResumeElsewhereWithEveryCommandPosted
   }
   ASSERT_GT(expected.ids.size(), 100u);
 
-  ASSERT_TRUE(WaitFor([&] { return ledger.posted().size() >= expected.ids.size(); }))
-      << ledger.posted().size() << " of " << expected.ids.size() << " commands posted";
-  EXPECT_EQ(ledger.posted(), expected.ids) << "posted exactly the commands one owner issues";
-  for (const auto& [order, seqs] : ledger.by_order()) {
+  ASSERT_TRUE(WaitFor([&] { return ledger_.posted().size() >= expected.ids.size(); }))
+      << ledger_.posted().size() << " of " << expected.ids.size() << " commands posted";
+  EXPECT_EQ(ledger_.posted(), expected.ids) << "posted exactly the commands one owner issues";
+  for (const auto& [order, seqs] : ledger_.by_order()) {
     for (size_t i = 0; i < seqs.size(); ++i) {
       EXPECT_EQ(seqs[i], i + 1) << "order " << order << ": first postings out of order_cmd_seq order";
     }
   }
-  EXPECT_TRUE(ledger.overlaps().empty()) << ledger.overlaps().front();
+  EXPECT_TRUE(ledger_.overlaps().empty()) << ledger_.overlaps().front();
 
   // The cut-off node heals and gets partitions back (new epochs); a clean stop of all.
   Failpoints::Clear();
-  ASSERT_TRUE(WaitFor([&] { return !nodes[2]->node()->Partitions().empty(); })) << "c did not rejoin";
+  ASSERT_TRUE(WaitFor([&] { return !nodes_[2]->node()->Partitions().empty(); })) << "c did not rejoin";
   for (const auto& had : cut_had) {
-    for (Node* n : all) {
+    for (Node* n : all_) {
       for (const auto& now : n->node()->Partitions()) {
         if (now.partition == had.partition) EXPECT_GT(now.epoch, had.epoch) << "partition " << had.partition;
       }
     }
   }
-  const ClusterNode::Stats cut_stats = nodes[2]->node()->GetStats();
+  const ClusterNode::Stats cut_stats = nodes_[2]->node()->GetStats();
   EXPECT_GE(cut_stats.partitions_stopped, cut_had.size());
-  for (auto& n : nodes) n->node()->Stop();
-  EXPECT_TRUE(ledger.overlaps().empty()) << ledger.overlaps().front();
+  for (auto& n : nodes_) n->node()->Stop();
+  EXPECT_TRUE(ledger_.overlaps().empty()) << ledger_.overlaps().front();
   std::printf("posted %zu commands (%zu answers incl. re-sends); restore max %llu ms on a, %llu ms on b\n",
-              ledger.posted().size(), ledger.received(),
-              static_cast<unsigned long long>(nodes[0]->node()->GetStats().max_restore_ms),
-              static_cast<unsigned long long>(nodes[1]->node()->GetStats().max_restore_ms));
+              ledger_.posted().size(), ledger_.received(),
+              static_cast<unsigned long long>(nodes_[0]->node()->GetStats().max_restore_ms),
+              static_cast<unsigned long long>(nodes_[1]->node()->GetStats().max_restore_ms));
+}
+
+// The apply thread of c is blocked in a checkpoint write (as a write into a cut-off
+// network blocks until the NATS request timeout, longer than the safety margin) when c
+// is cut off from etcd. c must still stop dispatching its partitions before its lease can
+// expire at the server: before a or b starts dispatching any of them.
+TEST_F(ClusterNodeTest, CutOffNodeStopsDispatchingWhileItsApplyThreadIsBlockedInAWrite) {
+  const std::vector<ClusterNode::PartitionInfo> cut_had = nodes_[2]->node()->Partitions();
+  ASSERT_FALSE(cut_had.empty());
+  std::atomic<bool> blocked{false};
+  std::atomic<bool> unblock{false};
+  Failpoints::Arm("cluster.checkpoint_put", [&](void* arg) {
+    auto* fp = static_cast<ClusterWriteFailpoint*>(arg);
+    if (fp->node_id != "c" || unblock.load()) return;
+    blocked.store(true);
+    const auto deadline = Clock::now() + 30s;
+    while (!unblock.load() && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  });
+  // Events for every partition, so that c applies some and comes to checkpoint them.
+  Publish(0, stream_.size() / 2);
+  ASSERT_TRUE(WaitFor([&] { return blocked.load(); }, 30s)) << "c's apply thread never reached a checkpoint";
+
+  CutOffFromEtcd("c");
+  ASSERT_TRUE(WaitFor([&] { return DispatchedPartitions({all_[0], all_[1]}).size() == kPartitions; }))
+      << "a and b did not take every partition over";
+  EXPECT_TRUE(blocked.load() && !unblock.load()) << "c's apply thread was still blocked throughout";
+  EXPECT_TRUE(ledger_.overlaps().empty()) << ledger_.overlaps().front();
+  unblock.store(true);
+
+  Publish(stream_.size() / 2, stream_.size());
+  Failpoints::Clear();
+  ASSERT_TRUE(WaitFor([&] { return !nodes_[2]->node()->Partitions().empty(); })) << "c did not rejoin";
+  for (auto& n : nodes_) n->node()->Stop();
+  EXPECT_TRUE(ledger_.overlaps().empty()) << ledger_.overlaps().front();
 }
 
 }  // namespace
