@@ -25,9 +25,17 @@ def pct(values, q):
 
 
 rows, report, failed = [], {"mode": "smoke" if smoke else "full", "scenarios": {}}, False
-for name in ["node_kill", "nats_kill", "rolling"]:
+for name in ["node_kill", "nats_kill", "rolling", "partition"]:
     d = os.path.join(out, name)
     if not os.path.isdir(d):
+        continue
+    if os.path.exists(f"{d}/facts.txt") and any(l.startswith("skipped=") for l in open(f"{d}/facts.txt")):
+        why = [l.strip().split("=", 1)[1] for l in open(f"{d}/facts.txt") if l.startswith("skipped=")][0]
+        rows.append({"scenario": name, "result": "SKIPPED", "faults": why, "acked": None, "lost": None,
+                     "duplicated": None, "postings": None, "expected": None, "missing": None, "posted_twice": None,
+                     "order_violations": None, "outbox_left": None, "erp_repeats": None, "batches_resent": None,
+                     "seconds": None, "problems": []})
+        report["scenarios"][name] = rows[-1]
         continue
     c, sim, exp = load(f"{d}/check.json"), load(f"{d}/sim.json"), load(f"{d}/export.json")
     lgs = [load(f"{d}/load{n}.json") for n in (1, 2, 3)]
@@ -63,6 +71,20 @@ for name in ["node_kill", "nats_kill", "rolling"]:
         planned = int(facts.get("kills_planned", 2) or 2)
         if made < planned:
             problems.append(f"only {made} of {planned} nats-server kills happened before the load ended")
+    elif name == "partition":
+        made = int(facts.get("cuts", 0) or 0)
+        fo = facts.get("failover_ms", "")
+        extra = {"failover_ms": int(fo) if fo.isdigit() else None,
+                 "max_stopped_ms": facts.get("max_stopped_ms"), "min_gap_ms": facts.get("min_gap_ms"),
+                 "lease_ttl_s": int(facts.get("lease_ttl_s", 0) or 0)}
+        faults = (f"node3's cluster link cut (ERP link up) for {facts.get('healed_after_ms')} ms; its dispatching "
+                  f"stopped within {facts.get('max_stopped_ms')} ms of the cut (lease TTL {facts.get('lease_ttl_s')} s), "
+                  f"{facts.get('min_gap_ms')} ms or more before a live node adopted a partition; failover "
+                  f"{facts.get('failover_ms')} ms; settled {facts.get('settled_after_heal_ms')} ms after the heal")
+        if made < 1:
+            problems.append("the cut did not happen")
+        if facts.get("load_ran_past_faults") != "yes":
+            problems.append("the load ended before the cut was healed (not under load throughout the cut)")
     else:
         made = int(facts.get("restarts", 0) or 0)
         faults = f"rolling restart of {made} nodes ({facts.get('restarted_at_acked', '').replace(',', ', ')} acked)"

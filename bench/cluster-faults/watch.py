@@ -21,6 +21,14 @@ they wait for happened, 1 on their deadline (saying what they last saw on stderr
       current epoch (not halted since: fenced off, failed, stopped), and every node's ERP
       targets report backlog 0 and in_flight 0 (admin erp.status). On the deadline it says
       which partitions are stuck and their owner's last line about them.
+  watch.py fencing CUT_FILE FAILOVER_JSON CUT_NODE_LOG OUT_JSON LOG...
+      After a network cut of a node (CUT_FILE: the cut's wall time; FAILOVER_JSON: what
+      `failover` wrote, the node's partitions and epochs at the cut): for each partition,
+      when the cut node's dispatcher logged "partition P released (epoch E)" (stopped
+      dispatching it) and when a live node's dispatcher (LOG...) first logged "partition P
+      adopted at epoch E2", E2 > E. OUT_JSON: per partition stopped_ms / adopted_ms after
+      the cut, and the violations: a partition adopted elsewhere before the cut node
+      stopped dispatching it, or never seen stopping. Exit 1 on a violation.
   watch.py nats_ready TIMEOUT_S MONITOR_URL...
       Until each server's /healthz answers ok and /jsz names a meta leader.
 """
@@ -187,6 +195,60 @@ def drained(bin_, config, timeout, nodes):
     return 1
 
 
+RELEASED = re.compile(r"^(\S+) \[\w+\] erp dispatcher: partition (\d+) released \(epoch (\d+)\)")
+ADOPTED = re.compile(r"^(\S+) \[\w+\] erp dispatcher: partition (\d+) adopted at epoch (\d+)")
+
+
+def fencing(cut_file, failover_json, cut_log, out, logs):
+    cut_at = float(open(cut_file).read().strip())
+    fo = json.load(open(failover_json))
+    old = {int(p): int(e) for p, e in fo["old_epochs"].items()}
+
+    def lines(path):
+        try:
+            return open(path, errors="replace").readlines()
+        except OSError:
+            return []
+
+    stopped, adopted, dispatched_at_cut = {}, {}, set()
+    for line in lines(cut_log):
+        m = ADOPTED.match(line)
+        if m and old.get(int(m.group(2))) == int(m.group(3)) and log_time(m.group(1)) < cut_at:
+            dispatched_at_cut.add(int(m.group(2)))
+        m = RELEASED.match(line)
+        if m:
+            p, e, t = int(m.group(2)), int(m.group(3)), log_time(m.group(1))
+            if old.get(p) == e and t >= cut_at - 0.01:
+                stopped.setdefault(p, t)
+    for path in logs:
+        for line in lines(path):
+            m = ADOPTED.match(line)
+            if m:
+                p, e, t = int(m.group(2)), int(m.group(3)), log_time(m.group(1))
+                if p in old and e > old[p] and t >= cut_at - 0.01:
+                    adopted[p] = min(adopted.get(p, t), t)
+    parts, violations = {}, []
+    for p in sorted(old):
+        s, a = stopped.get(p), adopted.get(p)
+        parts[p] = {"epoch": old[p], "dispatching_at_cut": p in dispatched_at_cut,
+                    "stopped_ms": round((s - cut_at) * 1000) if s else None,
+                    "adopted_ms": round((a - cut_at) * 1000) if a else None}
+        if s is None and p in dispatched_at_cut:
+            violations.append(f"partition {p}: the cut node never logged that it stopped dispatching it")
+        elif s is not None and a is not None and a <= s:
+            violations.append(f"partition {p}: adopted elsewhere {parts[p]['adopted_ms']} ms after the cut, before "
+                              f"the cut node stopped dispatching it ({parts[p]['stopped_ms']} ms)")
+    stops = [v["stopped_ms"] for v in parts.values() if v["stopped_ms"] is not None]
+    gaps = [v["adopted_ms"] - v["stopped_ms"] for v in parts.values()
+            if v["stopped_ms"] is not None and v["adopted_ms"] is not None]
+    result = {"partitions": parts, "violations": violations, "max_stopped_ms": max(stops) if stops else None,
+              "min_gap_ms": min(gaps) if gaps else None}
+    json.dump(result, open(out, "w"))
+    for v in violations:
+        print("fencing: " + v, file=sys.stderr)
+    return 1 if violations else 0
+
+
 def nats_ready(timeout, urls):
     deadline = time.time() + float(timeout)
     while time.time() < deadline:
@@ -213,6 +275,8 @@ if __name__ == "__main__":
         sys.exit(settled(*a[:4]))
     if cmd == "drained":
         sys.exit(drained(a[0], a[1], a[2], [tuple(a[i:i + 3]) for i in range(3, len(a), 3)]))
+    if cmd == "fencing":
+        sys.exit(fencing(a[0], a[1], a[2], a[3], a[4:]))
     if cmd == "nats_ready":
         sys.exit(nats_ready(a[0], a[1:]))
     sys.exit(f"unknown watcher {cmd}")
