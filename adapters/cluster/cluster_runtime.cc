@@ -2,9 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace ordersync {
+
+namespace {
+
+// JetStream may not answer yet when a node starts with the servers (no meta leader
+// elected, a stream leader moving, a loaded machine): opening the log and the checkpoint
+// store is retried for up to this long while the error is Unavailable (timeouts, no
+// responders); other errors (a stream with another configuration) fail at once.
+constexpr int64_t kJetStreamStartupWaitMs = 60000;
+constexpr int64_t kJetStreamStartupRetryMs = 1000;
+
+template <typename Open>
+auto OpenPatiently(const char* what, Open open) -> decltype(open()) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJetStreamStartupWaitMs);
+  for (;;) {
+    auto opened = open();
+    if (opened.ok() || opened.status().code() != Status::Code::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return opened;
+    }
+    spdlog::warn("cluster: opening the {} failed: {}; retrying (for up to {} s from the first attempt)", what,
+                 opened.status().ToString(), kJetStreamStartupWaitMs / 1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(kJetStreamStartupRetryMs));
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Open(const ClusterOptions& cluster,
                                                              const EngineOptions& engine, StateStore* store,
@@ -31,7 +59,7 @@ Result<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Open(const ClusterOption
   lo.prefix = cluster.subject_prefix;
   lo.partitions = engine.partitions;
   lo.replicas = static_cast<int>(cluster.replicas);
-  auto log = JetStreamLog::Open(rt->conn_.get(), lo);
+  auto log = OpenPatiently("event log stream", [&] { return JetStreamLog::Open(rt->conn_.get(), lo); });
   if (!log.ok()) return log.status();
   rt->log_ = std::move(log).value();
 
@@ -40,7 +68,8 @@ Result<std::unique_ptr<ClusterRuntime>> ClusterRuntime::Open(const ClusterOption
   co.chunk_stream = CheckpointStreamOf(cluster);
   co.bucket = CheckpointBucketOf(cluster);
   co.replicas = static_cast<int>(cluster.replicas);
-  auto checkpoints = JetStreamCheckpointStore::Open(rt->conn_.get(), co);
+  auto checkpoints =
+      OpenPatiently("checkpoint store", [&] { return JetStreamCheckpointStore::Open(rt->conn_.get(), co); });
   if (!checkpoints.ok()) return checkpoints.status();
   rt->checkpoints_ = std::move(checkpoints).value();
 

@@ -49,7 +49,8 @@ class ClusterRuntime final : public DispatcherHost {
  public:
   // Connects to NATS (cluster.nats_urls), opens (creating when missing) the log stream
   // and the checkpoint store, and sets up the front door and the node; joins nothing yet.
-  // Unavailable with NATS's text when the servers cannot be reached.
+  // Unavailable with NATS's text when the servers cannot be reached; while JetStream
+  // answers Unavailable (no leader yet, timeouts) opening is retried for up to 60 s.
   static Result<std::unique_ptr<ClusterRuntime>> Open(const ClusterOptions& cluster, const EngineOptions& engine,
                                                       StateStore* store, const MasterDataSource* master_data,
                                                       std::string ingress_endpoint, std::string admin_endpoint);
