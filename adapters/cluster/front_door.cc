@@ -119,7 +119,16 @@ void ClusterFrontDoor::OnCompletion(void* closure, const AsyncEventPublisher::Co
   auto* self = static_cast<ClusterFrontDoor*>(closure);
   EventReport report;
   std::string error;
-  if (c.status.ok()) {
+  if (c.status.ok() && c.ack.duplicate && c.ack.sequence == 0) {
+    // "Duplicate" without a sequence: JetStream knows the event_id only from a publish it
+    // has not stored (yet) — still being replicated, or dropped with its proposal by a
+    // leader change while the id stays in the duplicate window (nats-server#5827,
+    // #6415). Not a confirmation: the producer must resend. The fault suite lost
+    // acknowledged events when this was answered Accepted.
+    self->unconfirmed_.fetch_add(1, std::memory_order_relaxed);
+    report.outcome = EventOutcome::kStoreError;
+    report.reason = kUnconfirmedDuplicateReason;
+  } else if (c.status.ok()) {
     self->logged_.fetch_add(1, std::memory_order_relaxed);
     if (c.ack.duplicate) self->already_logged_.fetch_add(1, std::memory_order_relaxed);
     report.outcome = EventOutcome::kLogged;
@@ -147,6 +156,7 @@ ClusterFrontDoorStats ClusterFrontDoor::Stats() const {
   s.logged = logged_.load(std::memory_order_relaxed);
   s.already_logged = already_logged_.load(std::memory_order_relaxed);
   s.failed = failed_.load(std::memory_order_relaxed);
+  s.unconfirmed_duplicates = unconfirmed_.load(std::memory_order_relaxed);
   s.busy = busy_.load(std::memory_order_relaxed);
   s.unavailable = unavailable_.load(std::memory_order_relaxed);
   s.in_flight = publisher_ != nullptr ? publisher_->in_flight() : 0;

@@ -19,7 +19,12 @@
 //               stream's replicas); reason "already_in_log" when JetStream's duplicate
 //               window recognised the event_id (an earlier publish of it is stored);
 //   kStoreError ("not durable: resend") when JetStream refused the publish or its ack did
-//               not come within NatsOptions::request_timeout_ms; reason = the NATS error.
+//               not come within NatsOptions::request_timeout_ms; reason = the NATS error;
+//               also when JetStream answered "duplicate" with sequence 0: it saw the
+//               event_id in a publish it has not stored — still in flight, or dropped by a
+//               leader change while the id stays in the window (nats-server#5827, #6415)
+//               — reason kUnconfirmedDuplicateReason. Only a duplicate ack naming the
+//               stored sequence is a confirmation.
 // A producer that resends after a store error (or a lost answer) resends the same
 // event_id: within the stream's duplicate window JetStream stores it once; outside it the
 // log holds it twice and the owner's exact dedup (event_id) answers the second copy
@@ -51,6 +56,11 @@
 
 namespace ordersync {
 
+// The reason of a kStoreError for a "duplicate" ack without a sequence (see above).
+inline constexpr const char* kUnconfirmedDuplicateReason =
+    "not confirmed: JetStream answered duplicate without a stored sequence (an earlier publish of this "
+    "event_id is in flight or was dropped); resend";
+
 struct ClusterFrontDoorOptions {
   // The master-data checks whose verdict is recorded with each OrderAccepted: the
   // engine's [engine.master_data] (all nodes must use the same). Default: all off.
@@ -72,6 +82,8 @@ struct ClusterFrontDoorStats {
   uint64_t logged = 0;          // acknowledged by JetStream (reported kLogged)
   uint64_t already_logged = 0;  // of those, duplicates of an event_id in the window
   uint64_t failed = 0;          // refused or timed out (reported kStoreError)
+  // "duplicate" acks without a sequence (reported kStoreError, kUnconfirmedDuplicateReason)
+  uint64_t unconfirmed_duplicates = 0;
   uint64_t busy = 0;            // Submit answered Busy (too many in flight)
   uint64_t unavailable = 0;     // Submit answered another error (stopped, not sent)
   uint64_t in_flight = 0;       // publishes awaiting their ack now
@@ -118,6 +130,7 @@ class ClusterFrontDoor final : public EventIntake {
   std::unique_ptr<AsyncEventPublisher> publisher_;
   std::atomic<bool> accepting_{true};
   std::atomic<uint64_t> published_{0}, logged_{0}, already_logged_{0}, failed_{0}, busy_{0}, unavailable_{0};
+  std::atomic<uint64_t> unconfirmed_{0};
 };
 
 }  // namespace ordersync

@@ -1,5 +1,7 @@
 #include "adapters/cluster/jetstream_log.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -139,6 +141,10 @@ Result<PublishAck> JetStreamLog::PublishEvent(uint32_t p, std::string_view event
   if (s != NATS_OK) return NatsError("publish " + subject, s, jerr);
   PublishAck ack{pa->Sequence, pa->Duplicate};
   jsPubAck_Destroy(pa);
+  if (ack.duplicate && ack.sequence == 0) {
+    // The id is known only from a publish not stored (yet): no confirmation (jetstream_log.h).
+    return Status::Unavailable("publish " + subject + ": duplicate without a stored sequence; publish again");
+  }
   return ack;
 }
 
@@ -287,6 +293,8 @@ PartitionReader::Outcome PartitionReader::Next(LogEntry* e, int64_t wait_ms) {
     // where the client had already been) and is skipped.
     if (seq > last_seq_) break;
     ++redeliveries_skipped_;
+    spdlog::warn("cluster: partition {} reader: message at stream sequence {} skipped (at or below {}, already returned)",
+                 partition_, seq, last_seq_);
     natsMsg_Destroy(current_);
     current_ = nullptr;
   }

@@ -92,7 +92,10 @@ class JetStreamLog {
   static Result<std::unique_ptr<JetStreamLog>> Open(NatsConnection* conn, const JetStreamLogOptions& options);
 
   // Publishes an event record of partition p with Nats-Msg-Id = event_id and waits for
-  // the PubAck. REQUIRES: p < partitions, event_id non-empty.
+  // the PubAck. Unavailable when JetStream answers "duplicate" with sequence 0: it knows
+  // the id only from a publish it has not stored — in flight, or dropped by a leader
+  // change while the id stays in the window (nats-server#5827, #6415); publish again.
+  // REQUIRES: p < partitions, event_id non-empty.
   Result<PublishAck> PublishEvent(uint32_t p, std::string_view event_id, std::string_view record);
 
   // Publishes an owner op of partition p stamped with `epoch`; the server stores it only
