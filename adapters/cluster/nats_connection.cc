@@ -1,5 +1,6 @@
 #include "adapters/cluster/nats_connection.h"
 
+#include <algorithm>
 #include <string>
 
 namespace ordersync {
@@ -81,13 +82,35 @@ Result<jsCtx*> NatsConnection::NewJetStreamContext(jsPubAckHandler handler, void
 
 void NatsConnection::RetireSubscription(natsSubscription* sub) {
   if (sub == nullptr) return;
-  natsSubscription_Unsubscribe(sub);
-  if (natsConnection_FlushTimeout(conn_, options_.request_timeout_ms) == NATS_OK) {
-    natsSubscription_Destroy(sub);
+  // libnats 3.4: unsubscribing an ordered JetStream consumer deletes it with a request;
+  // when that request fails while the library resets the consumer on another thread
+  // (after missed heartbeats: the servers are unreachable), formatting the error reads
+  // the consumer name the reset just freed — a use-after-free the fault suite's
+  // partition scenario hit under ASan. So a subscription is unsubscribed only while the
+  // servers answer (a flush first); otherwise it is parked as it is, unsubscribed by a
+  // later retire that finds the servers answering, or freed at close.
+  const int64_t probe_ms = std::min<int64_t>(options_.request_timeout_ms, 1000);
+  if (natsConnection_FlushTimeout(conn_, probe_ms) != NATS_OK) {
+    std::lock_guard<std::mutex> lock(retired_mu_);
+    parked_subscriptions_.push_back(sub);
     return;
   }
+  std::vector<natsSubscription*> retiring;
+  {
+    std::lock_guard<std::mutex> lock(retired_mu_);
+    retiring.swap(parked_subscriptions_);
+  }
+  retiring.push_back(sub);
+  for (natsSubscription* s : retiring) natsSubscription_Unsubscribe(s);
+  const bool flushed = natsConnection_FlushTimeout(conn_, options_.request_timeout_ms) == NATS_OK;
   std::lock_guard<std::mutex> lock(retired_mu_);
-  retired_subscriptions_.push_back(sub);
+  for (natsSubscription* s : retiring) {
+    if (flushed) {
+      natsSubscription_Destroy(s);
+    } else {
+      retired_subscriptions_.push_back(s);
+    }
+  }
 }
 
 void NatsConnection::RetireJetStreamContext(jsCtx* js) {
@@ -101,6 +124,7 @@ NatsConnection::~NatsConnection() {
   if (conn_ != nullptr) natsConnection_Close(conn_);
   for (jsCtx* js : retired_contexts_) jsCtx_Destroy(js);
   for (natsSubscription* sub : retired_subscriptions_) natsSubscription_Destroy(sub);
+  for (natsSubscription* sub : parked_subscriptions_) natsSubscription_Destroy(sub);
   if (js_ != nullptr) jsCtx_Destroy(js_);
   if (conn_ != nullptr) natsConnection_Destroy(conn_);
   if (nopts_ != nullptr) natsOptions_Destroy(nopts_);

@@ -86,9 +86,12 @@ class NatsConnection {
   // It ends with RetireJetStreamContext (never jsCtx_Destroy).
   Result<jsCtx*> NewJetStreamContext(jsPubAckHandler handler, void* closure);
 
-  // Unsubscribes `sub` now and frees it once the read loop cannot be delivering to it: at
+  // Unsubscribes `sub` and frees it once the read loop cannot be delivering to it: at
   // once after a flush round trip (the read loop handles the PONG after any message it had
   // already looked up), else — disconnected, flush timed out — when this connection closes.
+  // When the servers do not answer a first flush (up to 1 s), `sub` is not unsubscribed
+  // yet (libnats 3.4 can read freed memory unsubscribing an ordered consumer then, see
+  // the .cc): it is parked and unsubscribed by a later call that finds them answering.
   void RetireSubscription(natsSubscription* sub);
   // A context from NewJetStreamContext whose publishes were all acknowledged or timed out
   // (no ack handler call can come: nats.c forgets a publish when it times out). Its reply
@@ -104,6 +107,8 @@ class NatsConnection {
   jsCtx* js_ = nullptr;
   std::mutex retired_mu_;
   std::vector<natsSubscription*> retired_subscriptions_;  // guarded by retired_mu_
+  // Not unsubscribed yet: the servers did not answer when they were retired.
+  std::vector<natsSubscription*> parked_subscriptions_;   // guarded by retired_mu_
   std::vector<jsCtx*> retired_contexts_;                   // guarded by retired_mu_
 };
 
