@@ -3,10 +3,26 @@
 #include <algorithm>
 #include <string>
 
+// libnats exports this without declaring it in its public headers (src/err.h): while
+// set on the calling thread, the library records no error text, i.e. formats nothing.
+extern "C" void nats_doNotUpdateErrStack(bool skip_stack_update);
+
 namespace ordersync {
 
 namespace {
 constexpr std::string_view kFencedPrefix = "fenced: ";
+
+// natsSubscription_Unsubscribe with the library's error formatting off on this thread:
+// unsubscribing an ordered JetStream consumer deletes it, and when that delete fails
+// while the library's own reset of the consumer (after missed heartbeats) runs on
+// another thread, libnats 3.4 formats the error from the consumer name the reset just
+// freed (a use-after-free ASan caught in the fault suite and ClusterMetricsTest). The
+// error itself is of no use here: the consumer is ephemeral and the server drops it.
+void UnsubscribeQuietly(natsSubscription* sub) {
+  nats_doNotUpdateErrStack(true);
+  natsSubscription_Unsubscribe(sub);
+  nats_doNotUpdateErrStack(false);
+}
 }  // namespace
 
 Status NatsError(std::string_view what, natsStatus s, jsErrCode jerr) {
@@ -82,13 +98,9 @@ Result<jsCtx*> NatsConnection::NewJetStreamContext(jsPubAckHandler handler, void
 
 void NatsConnection::RetireSubscription(natsSubscription* sub) {
   if (sub == nullptr) return;
-  // libnats 3.4: unsubscribing an ordered JetStream consumer deletes it with a request;
-  // when that request fails while the library resets the consumer on another thread
-  // (after missed heartbeats: the servers are unreachable), formatting the error reads
-  // the consumer name the reset just freed — a use-after-free the fault suite's
-  // partition scenario hit under ASan. So a subscription is unsubscribed only while the
-  // servers answer (a flush first); otherwise it is parked as it is, unsubscribed by a
-  // later retire that finds the servers answering, or freed at close.
+  // Unsubscribed only while the servers answer (a flush first), so that the consumer
+  // delete it makes rarely fails (see UnsubscribeQuietly); otherwise it is parked as it
+  // is, unsubscribed by a later retire that finds the servers answering, or freed at close.
   const int64_t probe_ms = std::min<int64_t>(options_.request_timeout_ms, 1000);
   if (natsConnection_FlushTimeout(conn_, probe_ms) != NATS_OK) {
     std::lock_guard<std::mutex> lock(retired_mu_);
@@ -101,7 +113,7 @@ void NatsConnection::RetireSubscription(natsSubscription* sub) {
     retiring.swap(parked_subscriptions_);
   }
   retiring.push_back(sub);
-  for (natsSubscription* s : retiring) natsSubscription_Unsubscribe(s);
+  for (natsSubscription* s : retiring) UnsubscribeQuietly(s);
   const bool flushed = natsConnection_FlushTimeout(conn_, options_.request_timeout_ms) == NATS_OK;
   std::lock_guard<std::mutex> lock(retired_mu_);
   for (natsSubscription* s : retiring) {
